@@ -11,7 +11,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "MOE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".c", ".test", ".py"]
+config.suffixes = [".mlir", ".c", ".test"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "lit.local.cfg"]
 config.test_source_root = os.path.dirname(__file__)
@@ -43,6 +43,7 @@ tools = [
 llvm_config.add_tool_substitutions(tools, [moe_tools_dir, config.llvm_tools_dir])
 
 config.environment["PYTHONPATH"] = os.path.join(config.moe_src_root, "python")
+config.environment["MOE_SRC_ROOT"] = config.moe_src_root
 config.environment["MOE_CAPI_LIB"] = os.path.join(
     config.moe_obj_root, "lib", "libMoeCAPI" + config.llvm_shlib_ext)
 

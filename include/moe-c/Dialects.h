@@ -1,4 +1,5 @@
-/*===- moe-c/Dialects.h - C API for the moe dialect ----------------*- C -*-===*/
+/*===- moe-c/Dialects.h - C API for the moe dialect ----------------*- C
+ * -*-===*/
 
 #ifndef MOE_C_DIALECTS_H
 #define MOE_C_DIALECTS_H

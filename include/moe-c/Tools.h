@@ -36,9 +36,9 @@ MLIR_CAPI_EXPORTED MlirLogicalResult moeVerify(MlirOperation op,
 /* Parses a textual pass pipeline ("builtin.module(moe-expand-layer)" or
    "moe-expand-layer,canonicalize") and runs it on `op` with verification
    after each pass. */
-MLIR_CAPI_EXPORTED MlirLogicalResult moeRunPipeline(
-    MlirOperation op, MlirStringRef pipeline, MlirStringCallback onDiagnostic,
-    void *userData);
+MLIR_CAPI_EXPORTED MlirLogicalResult
+moeRunPipeline(MlirOperation op, MlirStringRef pipeline,
+               MlirStringCallback onDiagnostic, void *userData);
 
 /* Prints `op` in its custom form (or the generic form when `generic`),
    streaming the text to `callback`. */

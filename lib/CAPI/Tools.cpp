@@ -78,8 +78,8 @@ MlirModule moeParseModule(MlirContext context, MlirStringRef source,
                           MlirStringCallback onDiagnostic, void *userData) {
   MLIRContext *ctx = unwrap(context);
   CallbackDiagnostics diags(ctx, onDiagnostic, userData);
-  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(unwrap(source),
-                                                     unwrap(filename));
+  auto buffer =
+      llvm::MemoryBuffer::getMemBufferCopy(unwrap(source), unwrap(filename));
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   OwningOpRef<ModuleOp> module =

@@ -1,5 +1,5 @@
-/*===- moe-capi-test.c - exercise the moe C API ---------------------------===*/
-/* RUN: moe-capi-test 2>&1 | FileCheck %s */
+//===- moe-capi-test.c - exercise the moe C API --------------------------===//
+// RUN: moe-capi-test 2>&1 | FileCheck %s
 
 #include "moe-c/Dialects.h"
 #include "moe-c/Registration.h"
@@ -39,17 +39,16 @@ static const char *kBadGroups =
     "}\n";
 
 int main(void) {
-  /* The dialect handle works on a plain context too. */
+  // The dialect handle works on a plain context too.
   MlirContext plain = mlirContextCreate();
   MlirDialectHandle handle = mlirGetDialectHandle__moe__();
   MlirStringRef ns = mlirDialectHandleGetNamespace(handle);
-  /* CHECK: dialect namespace: moe */
+  // CHECK: dialect namespace: moe
   printf("dialect namespace: %.*s\n", (int)ns.length, ns.data);
   mlirDialectHandleLoadDialect(handle, plain);
-  /* CHECK: loaded: 1 */
-  printf("loaded: %d\n",
-         !mlirDialectIsNull(mlirContextGetOrLoadDialect(
-             plain, mlirStringRefCreateFromCString("moe"))));
+  // CHECK: loaded: 1
+  printf("loaded: %d\n", !mlirDialectIsNull(mlirContextGetOrLoadDialect(
+                             plain, mlirStringRefCreateFromCString("moe"))));
   mlirContextDestroy(plain);
 
   moeRegisterAllPasses();
@@ -60,66 +59,67 @@ int main(void) {
       moeParseModule(ctx, mlirStringRefCreateFromCString(kLayer),
                      mlirStringRefCreateFromCString("layer.mlir"),
                      printDiagnostic, &diagnostics);
-  /* CHECK: parsed: 1 */
+  // CHECK: parsed: 1
   printf("parsed: %d\n", !mlirModuleIsNull(module));
   MlirOperation op = mlirModuleGetOperation(module);
-  /* CHECK: verified: 1 */
-  printf("verified: %d\n",
-         mlirLogicalResultIsSuccess(moeVerify(op, printDiagnostic, &diagnostics)));
+  // CHECK: verified: 1
+  printf("verified: %d\n", mlirLogicalResultIsSuccess(
+                               moeVerify(op, printDiagnostic, &diagnostics)));
 
-  /* CHECK: expanded: 1 */
-  printf("expanded: %d\n",
-         mlirLogicalResultIsSuccess(moeRunPipeline(
-             op, mlirStringRefCreateFromCString("moe-expand-layer,canonicalize"),
-             printDiagnostic, &diagnostics)));
-  /* CHECK: func.func @layer
-     CHECK: moe.gate
-     CHECK: moe.score softmax
-     CHECK: moe.route {{.*}} k = 2
-     CHECK: moe.permute
-     CHECK: moe.expert_ffn
-     CHECK: moe.combine
-     CHECK-NOT: moe.layer */
+  // CHECK: expanded: 1
+  printf(
+      "expanded: %d\n",
+      mlirLogicalResultIsSuccess(moeRunPipeline(
+          op, mlirStringRefCreateFromCString("moe-expand-layer,canonicalize"),
+          printDiagnostic, &diagnostics)));
+  // CHECK: func.func @layer
+  // CHECK: moe.gate
+  // CHECK: moe.score softmax
+  // CHECK: moe.route {{.*}} k = 2
+  // CHECK: moe.permute
+  // CHECK: moe.expert_ffn
+  // CHECK: moe.combine
+  // CHECK-NOT: moe.layer
   moePrintOperation(op, false, printToStdout, NULL);
   printf("\n");
-  /* CHECK: generic: "func.func" */
+  // CHECK: generic: "func.func"
   printf("generic: ");
   MlirOperation func = mlirBlockGetFirstOperation(mlirModuleGetBody(module));
   moePrintOperation(func, true, printToStdout, NULL);
   printf("\n");
 
-  /* An anchored pipeline works as well; a bad one is a diagnostic. */
-  /* CHECK: anchored: 1 */
+  // An anchored pipeline works as well; a bad one is a diagnostic.
+  // CHECK: anchored: 1
   printf("anchored: %d\n",
          mlirLogicalResultIsSuccess(moeRunPipeline(
              op, mlirStringRefCreateFromCString("builtin.module(cse)"),
              printDiagnostic, &diagnostics)));
-  /* CHECK: diagnostic: layer.mlir:1:1: error: invalid pass pipeline 'no-such-pass'
-     CHECK: bad pipeline: 0 */
+  // CHECK: diagnostic: layer.mlir:{{[0-9]+}}:{{[0-9]+}}: error: invalid pass
+  // pipeline 'no-such-pass' CHECK: bad pipeline: 0
   printf("bad pipeline: %d\n",
-         mlirLogicalResultIsSuccess(moeRunPipeline(
-             op, mlirStringRefCreateFromCString("no-such-pass"),
-             printDiagnostic, &diagnostics)));
+         mlirLogicalResultIsSuccess(
+             moeRunPipeline(op, mlirStringRefCreateFromCString("no-such-pass"),
+                            printDiagnostic, &diagnostics)));
   mlirModuleDestroy(module);
 
-  /* Verifier errors come back through the callback with their location. */
-  /* CHECK: diagnostic: bad.mlir:2:14: error: 'moe.route' op 'groups' (3) must divide the number of experts (8)
-     CHECK: bad module: 0 */
+  // Verifier errors come back through the callback with their location.
+  // CHECK: diagnostic: bad.mlir:2:14: error: 'moe.route' op 'groups' (3) must
+  // divide the number of experts (8) CHECK: bad module: 0
   MlirModule bad =
       moeParseModule(ctx, mlirStringRefCreateFromCString(kBadGroups),
                      mlirStringRefCreateFromCString("bad.mlir"),
                      printDiagnostic, &diagnostics);
   printf("bad module: %d\n", !mlirModuleIsNull(bad));
 
-  /* CHECK: diagnostic: trunc.mlir:1:{{[0-9]+}}: error: {{.+}}
-     CHECK: truncated module: 0 */
+  // CHECK: diagnostic: trunc.mlir:1:{{[0-9]+}}: error: {{.+}}
+  // CHECK: truncated module: 0
   MlirModule truncated = moeParseModule(
       ctx, mlirStringRefCreateFromCString("func.func @f(%x: tensor<4x"),
       mlirStringRefCreateFromCString("trunc.mlir"), printDiagnostic,
       &diagnostics);
   printf("truncated module: %d\n", !mlirModuleIsNull(truncated));
 
-  /* CHECK: diagnostics: 3 */
+  // CHECK: diagnostics: 3
   printf("diagnostics: %d\n", diagnostics);
   mlirContextDestroy(ctx);
   return 0;

@@ -64,23 +64,23 @@ func.func @counts_and_bias(%ids: tensor<?x8xi32>, %b: tensor<256xf32>) -> tensor
 func.func @losses(%s: tensor<8x256xf32>, %ids: tensor<8x8xi32>, %p: tensor<8x160xf32>,
                   %pids: tensor<8x6xi32>)
     -> (tensor<f32>, tensor<8x256xf32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<8x160xf32>) {
-  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <sequence, alpha = 9.99999974E-5, counts = topk, seq_len = 4> : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<f32>
+  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <sequence, alpha = 1.0e-04, counts = topk, seq_len = 4> : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<f32>
   %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 4>
       : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<f32>
-  // CHECK: moe.balance_loss_grad sigmoid %{{.+}}, %{{.+}} <sequence, alpha = 9.99999974E-5, counts = topk, seq_len = 4> : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<8x256xf32>
+  // CHECK: moe.balance_loss_grad sigmoid %{{.+}}, %{{.+}} <sequence, alpha = 1.0e-04, counts = topk, seq_len = 4> : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<8x256xf32>
   %g = moe.balance_loss_grad sigmoid %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 4>
       : tensor<8x256xf32>, tensor<8x8xi32> -> tensor<8x256xf32>
   // The default count source (selected) is not printed.
-  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <expert, alpha = 3.000000e-03> :
+  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <expert, alpha = 3.0e-03> :
   %e = moe.balance_loss %p, %pids <expert, alpha = 0.003, counts = selected>
       : tensor<8x160xf32>, tensor<8x6xi32> -> tensor<f32>
-  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <device, alpha = 5.000000e-02, devices = 8> :
+  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <device, alpha = 5.0e-02, devices = 8> :
   %d = moe.balance_loss %p, %pids <device, alpha = 0.05, devices = 8>
       : tensor<8x160xf32>, tensor<8x6xi32> -> tensor<f32>
-  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <comm, alpha = 2.000000e-02, devices = 8, device_limit = 3> :
+  // CHECK: moe.balance_loss %{{.+}}, %{{.+}} <comm, alpha = 2.0e-02, devices = 8, device_limit = 3> :
   %m = moe.balance_loss %p, %pids <comm, alpha = 0.02, devices = 8, device_limit = 3>
       : tensor<8x160xf32>, tensor<8x6xi32> -> tensor<f32>
-  // CHECK: moe.balance_loss_grad softmax %{{.+}}, %{{.+}} <comm, alpha = 2.000000e-02, devices = 8, device_limit = 3>
+  // CHECK: moe.balance_loss_grad softmax %{{.+}}, %{{.+}} <comm, alpha = 2.0e-02, devices = 8, device_limit = 3>
   %mg = moe.balance_loss_grad softmax %p, %pids <comm, alpha = 0.02, devices = 8, device_limit = 3>
       : tensor<8x160xf32>, tensor<8x6xi32> -> tensor<8x160xf32>
   return %l, %g, %e, %d, %m, %mg
@@ -134,7 +134,7 @@ func.func @dispatch_compute_combine(%x: tensor<?x64xbf16>, %ids: tensor<?x2xi32>
 func.func @layer_full(%x: tensor<?x64xbf16>, %r: tensor<32x64xbf16>, %b: tensor<32xf32>,
     %gu: tensor<32x32x64xbf16>, %d: tensor<32x64x16xbf16>,
     %sgu: tensor<1x32x64xbf16>, %sd: tensor<1x64x16xbf16>) -> (tensor<?x64xbf16>, tensor<f32>, tensor<f32>) {
-  // CHECK: moe.layer %{{.+}} router %{{.+}} bias %{{.+}} experts %{{.+}}, %{{.+}} shared %{{.+}}, %{{.+}} score sigmoid k = 4 groups = 8 group_topk = 2 group_score = topk_sum<2> normalize scale = 2.500000e+00 capacity_factor = 2.000000e+00 drop position topology <nodes = 4, gpus_per_node = 2, experts_per_gpu = 4, node_limit = 2> losses [#moe.loss<sequence, alpha = 9.99999974E-5, counts = topk, seq_len = 2>, #moe.loss<device, alpha = 5.000000e-02, devices = 8>]
+  // CHECK: moe.layer %{{.+}} router %{{.+}} bias %{{.+}} experts %{{.+}}, %{{.+}} shared %{{.+}}, %{{.+}} score sigmoid k = 4 groups = 8 group_topk = 2 group_score = topk_sum<2> normalize scale = 2.500000e+00 capacity_factor = 2.000000e+00 drop position topology <nodes = 4, gpus_per_node = 2, experts_per_gpu = 4, node_limit = 2> losses [#moe.loss<sequence, alpha = 1.0e-04, counts = topk, seq_len = 2>, #moe.loss<device, alpha = 5.0e-02, devices = 8>]
   %y, %l1, %l2 = moe.layer %x router %r bias %b experts %gu, %d shared %sgu, %sd
       score sigmoid k = 4 groups = 8 group_topk = 2 group_score = topk_sum<2> normalize
       scale = 2.5 capacity_factor = 2.0 drop position
@@ -161,7 +161,7 @@ func.func @layer_minimal(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>,
 // CHECK-LABEL: func.func @attrs
 // CHECK: moe.drop_policy = #moe.drop_policy<position>
 // CHECK-SAME: moe.group_score = #moe.group_score<topk_sum<3>>
-// CHECK-SAME: moe.loss = #moe.loss<comm, alpha = 2.000000e-02, devices = 8, device_limit = 3>
+// CHECK-SAME: moe.loss = #moe.loss<comm, alpha = 2.0e-02, devices = 8, device_limit = 3>
 // CHECK-SAME: moe.score_func = #moe.score_func<softmax>
 // CHECK-SAME: moe.topology = #moe.topology<nodes = 8, gpus_per_node = 8, experts_per_gpu = 4, node_limit = 4>
 func.func @attrs() attributes {

@@ -10,6 +10,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -98,10 +100,9 @@ GroupScoreAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 // TopologyAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-TopologyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     int64_t nodes, int64_t gpusPerNode, int64_t expertsPerGpu,
-                     int64_t nodeLimit) {
+LogicalResult TopologyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t nodes, int64_t gpusPerNode,
+                                   int64_t expertsPerGpu, int64_t nodeLimit) {
   auto atLeastOne = [&](StringRef name, int64_t v) -> LogicalResult {
     if (v >= 1)
       return success();
@@ -137,8 +138,7 @@ Attribute BalanceLossAttr::parse(AsmParser &parser, Type) {
   }
   APFloat alpha(0.0f);
   if (parser.parseComma() || parser.parseKeyword("alpha") ||
-      parser.parseEqual() ||
-      parser.parseFloat(APFloat::IEEEsingle(), alpha))
+      parser.parseEqual() || parser.parseFloat(APFloat::IEEEsingle(), alpha))
     return {};
 
   CountSource counts = CountSource::selected;
@@ -150,8 +150,7 @@ Attribute BalanceLossAttr::parse(AsmParser &parser, Type) {
     if (parser.parseKeyword(&key) || parser.parseEqual())
       return {};
     if (!seen.insert(key).second) {
-      parser.emitError(keyLoc) << "loss parameter '" << key
-                               << "' given twice";
+      parser.emitError(keyLoc) << "loss parameter '" << key << "' given twice";
       return {};
     }
     if (key == "counts") {
@@ -185,16 +184,30 @@ Attribute BalanceLossAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), *kind, alpha, counts,
-                    seqLen, devices, deviceLimit);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    *kind, alpha, counts, seqLen, devices, deviceLimit);
+}
+
+/// Prints `value` in scientific notation with the fewest digits that read
+/// back as the same f32 (1.0e-04 rather than 9.99999974E-5).
+static void printShortestFloat(AsmPrinter &printer, float value) {
+  if (!std::isfinite(value)) {
+    printer.printFloat(APFloat(value));
+    return;
+  }
+  char text[32];
+  for (int digits = 1; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*e", digits,
+                  static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value)
+      break;
+  }
+  printer << text;
 }
 
 void BalanceLossAttr::print(AsmPrinter &printer) const {
   printer << "<" << stringifyLossKind(getKind()) << ", alpha = ";
-  // Printed like an f32 FloatAttr: short when that round-trips.
-  printer.printAttributeWithoutType(
-      FloatAttr::get(Float32Type::get(getContext()), getAlpha()));
+  printShortestFloat(printer, getAlpha().convertToFloat());
   if (getCounts() != CountSource::selected)
     printer << ", counts = " << stringifyCountSource(getCounts());
   if (getSeqLen())

@@ -22,8 +22,12 @@ using namespace mlir::moe;
 // Custom directives
 //===----------------------------------------------------------------------===//
 
-static StringRef expectedKeywords(ScoreFunc) { return "'sigmoid' or 'softmax'"; }
-static StringRef expectedKeywords(DropPolicy) { return "'probs' or 'position'"; }
+static StringRef expectedKeywords(ScoreFunc) {
+  return "'sigmoid' or 'softmax'";
+}
+static StringRef expectedKeywords(DropPolicy) {
+  return "'probs' or 'position'";
+}
 
 /// An enum attribute as a bare keyword: `sigmoid`, `probs`.
 template <typename EnumAttrT>
@@ -80,8 +84,8 @@ static LogicalResult expectSameDim(Operation *op, Dim a, Dim b) {
   if (!isStatic(a.size()) || !isStatic(b.size()) || a.size() == b.size())
     return success();
   return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
-                           << a.size() << ") must equal '" << b.name
-                           << "' dim " << b.index << " (" << b.size() << ")";
+                           << a.size() << ") must equal '" << b.name << "' dim "
+                           << b.index << " (" << b.size() << ")";
 }
 
 /// A dimension must equal a value the op derives (unless it is dynamic and
@@ -136,12 +140,12 @@ static LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts,
                                          GroupScoreAttr groupScore,
                                          float scale) {
   if (groups < 1)
-    return op->emitOpError() << "'groups' (" << groups
-                             << ") must be at least 1";
+    return op->emitOpError()
+           << "'groups' (" << groups << ") must be at least 1";
   if (numExperts % groups != 0)
-    return op->emitOpError() << "'groups' (" << groups
-                             << ") must divide the number of experts ("
-                             << numExperts << ")";
+    return op->emitOpError()
+           << "'groups' (" << groups << ") must divide the number of experts ("
+           << numExperts << ")";
   if (groupTopk < 1 || groupTopk > groups)
     return op->emitOpError() << "'group_topk' (" << groupTopk
                              << ") must be in [1, groups = " << groups << "]";
@@ -155,11 +159,10 @@ static LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts,
   if (groupScore.getCount() > perGroup)
     return op->emitOpError()
            << "'group_score' topk_sum<" << groupScore.getCount()
-           << "> must sum at most the " << perGroup
-           << " experts of a group";
+           << "> must sum at most the " << perGroup << " experts of a group";
   if (!std::isfinite(scale) || scale <= 0.0f)
-    return op->emitOpError() << "'scale' (" << scale
-                             << ") must be finite and positive";
+    return op->emitOpError()
+           << "'scale' (" << scale << ") must be finite and positive";
   return success();
 }
 
@@ -180,18 +183,18 @@ static LogicalResult verifyLossConfig(Operation *op, BalanceLossAttr config,
                                       int64_t k) {
   int64_t seqLen = config.getSeqLen();
   if (seqLen && isStatic(numTokens) && numTokens % seqLen != 0)
-    return op->emitOpError() << "loss 'seq_len' (" << seqLen
-                             << ") must divide the number of tokens ("
-                             << numTokens << ")";
+    return op->emitOpError()
+           << "loss 'seq_len' (" << seqLen
+           << ") must divide the number of tokens (" << numTokens << ")";
   int64_t devices = config.getDevices();
   if (devices && numExperts % devices != 0)
-    return op->emitOpError() << "loss 'devices' (" << devices
-                             << ") must divide the number of experts ("
-                             << numExperts << ")";
+    return op->emitOpError()
+           << "loss 'devices' (" << devices
+           << ") must divide the number of experts (" << numExperts << ")";
   if (isStatic(k) && k > numExperts)
-    return op->emitOpError() << "K (" << k
-                             << ") must not exceed the number of experts ("
-                             << numExperts << ")";
+    return op->emitOpError()
+           << "K (" << k << ") must not exceed the number of experts ("
+           << numExperts << ")";
   return success();
 }
 
@@ -216,10 +219,9 @@ static LogicalResult verifyTopology(Operation *op, TopologyAttr topo,
            << ") must be a multiple of the " << topo.getNodes()
            << " nodes so that each group lies within one node";
   if (groupTopk > limit)
-    return op->emitOpError()
-           << "topology 'node_limit' (" << limit
-           << ") is not guaranteed: 'group_topk' (" << groupTopk
-           << ") must not exceed it";
+    return op->emitOpError() << "topology 'node_limit' (" << limit
+                             << ") is not guaranteed: 'group_topk' ("
+                             << groupTopk << ") must not exceed it";
   return success();
 }
 
@@ -283,8 +285,7 @@ LogicalResult RouteOp::verify() {
 
 namespace {
 /// A bias that is a constant of zeros changes no selection: drop it.
-template <typename OpTy>
-struct DropZeroBias : OpRewritePattern<OpTy> {
+template <typename OpTy> struct DropZeroBias : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
@@ -301,8 +302,7 @@ struct DropZeroBias : OpRewritePattern<OpTy> {
 };
 
 /// Keeping all groups is no group limit at all.
-template <typename OpTy>
-struct DropTrivialGroupLimit : OpRewritePattern<OpTy> {
+template <typename OpTy> struct DropTrivialGroupLimit : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
@@ -328,8 +328,7 @@ void RouteOp::getCanonicalizationPatterns(RewritePatternSet &results,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ExpertCountsOp::verify() {
-  return expectStaticDim(getOperation(),
-                         {"counts", getCounts().getType(), 0},
+  return expectStaticDim(getOperation(), {"counts", getCounts().getType(), 0},
                          "the number of experts");
 }
 
@@ -342,15 +341,20 @@ LogicalResult DispatchLayoutOp::verify() {
   TopologyAttr topo = getTopology();
   auto ids = getIds().getType();
   auto inRank = getIsTokenInRank().getType();
-  if (failed(expectDimValue(op, {"tokens_per_expert", getTokensPerExpert().getType(), 0},
-                            topo.getNumExperts(), "the experts of the topology", false)) ||
-      failed(expectDimValue(op, {"tokens_per_rank", getTokensPerRank().getType(), 0},
-                            topo.getNumRanks(), "the ranks of the topology", false)) ||
-      failed(expectDimValue(op, {"tokens_per_node", getTokensPerNode().getType(), 0},
-                            topo.getNodes(), "the nodes of the topology", false)) ||
+  if (failed(expectDimValue(
+          op, {"tokens_per_expert", getTokensPerExpert().getType(), 0},
+          topo.getNumExperts(), "the experts of the topology", false)) ||
+      failed(expectDimValue(
+          op, {"tokens_per_rank", getTokensPerRank().getType(), 0},
+          topo.getNumRanks(), "the ranks of the topology", false)) ||
+      failed(expectDimValue(
+          op, {"tokens_per_node", getTokensPerNode().getType(), 0},
+          topo.getNodes(), "the nodes of the topology", false)) ||
       failed(expectDimValue(op, {"is_token_in_rank", inRank, 1},
-                            topo.getNumRanks(), "the ranks of the topology", false)) ||
-      failed(expectSameDim(op, {"is_token_in_rank", inRank, 0}, {"ids", ids, 0})))
+                            topo.getNumRanks(), "the ranks of the topology",
+                            false)) ||
+      failed(
+          expectSameDim(op, {"is_token_in_rank", inRank, 0}, {"ids", ids, 0})))
     return failure();
   return success();
 }
@@ -368,7 +372,8 @@ LogicalResult PermuteOp::verify() {
     return failure();
   if (!getCapacityFactor() && getDropPolicy() != DropPolicy::probs)
     return emitOpError("'drop_policy' requires 'capacity_factor'");
-  if (failed(expectStaticDim(op, {"offsets", off, 0}, "the number of experts + 1")))
+  if (failed(expectStaticDim(op, {"offsets", off, 0},
+                             "the number of experts + 1")))
     return failure();
   if (off.getDimSize(0) < 2)
     return emitOpError() << "'offsets' dim 0 (" << off.getDimSize(0)
@@ -398,7 +403,8 @@ LogicalResult ExpertFFNOp::verify() {
   if (failed(expectSameElementType(op, "gate_up", gu, "rows", rows)) ||
       failed(expectSameElementType(op, "down", down, "rows", rows)) ||
       failed(expectSameElementType(op, "output", out, "rows", rows)) ||
-      failed(expectStaticDim(op, {"gate_up", gu, 0}, "the number of experts")) ||
+      failed(
+          expectStaticDim(op, {"gate_up", gu, 0}, "the number of experts")) ||
       failed(expectSameDim(op, {"down", down, 0}, {"gate_up", gu, 0})) ||
       failed(expectSameDim(op, {"gate_up", gu, 2}, {"rows", rows, 1})) ||
       failed(expectSameDim(op, {"down", down, 1}, {"rows", rows, 1})) ||
@@ -413,8 +419,9 @@ LogicalResult ExpertFFNOp::verify() {
                          << down.getDimSize(2) << "): gate rows then up rows";
   int64_t numExperts = gu.getDimSize(0);
   if (Value offsets = getOffsets()) {
-    if (failed(expectDimValue(op, {"offsets", cast<ShapedType>(offsets.getType()), 0},
-                              numExperts + 1, "the number of experts + 1", false)))
+    if (failed(expectDimValue(
+            op, {"offsets", cast<ShapedType>(offsets.getType()), 0},
+            numExperts + 1, "the number of experts + 1", false)))
       return failure();
   } else if (numExperts != 1) {
     return emitOpError() << "without 'offsets' the weights must hold exactly "
@@ -455,7 +462,8 @@ LogicalResult CombineOp::verify() {
 static LogicalResult verifyLossOperands(Operation *op, ShapedType scores,
                                         ShapedType ids,
                                         BalanceLossAttr config) {
-  if (failed(expectStaticDim(op, {"scores", scores, 1}, "the number of experts")) ||
+  if (failed(expectStaticDim(op, {"scores", scores, 1},
+                             "the number of experts")) ||
       failed(expectSameDim(op, {"ids", ids, 0}, {"scores", scores, 0})))
     return failure();
   return verifyLossConfig(op, config, scores.getDimSize(0),
@@ -525,7 +533,8 @@ LogicalResult LayerOp::verify() {
   auto gu = getGateUp().getType(), down = getDown().getType();
   auto out = getOutput().getType();
 
-  if (failed(expectStaticDim(op, {"router", router, 0}, "the number of experts")))
+  if (failed(
+          expectStaticDim(op, {"router", router, 0}, "the number of experts")))
     return failure();
   int64_t numExperts = router.getDimSize(0);
   if (failed(verifyRoutingConfig(op, numExperts, getK(), getGroups(),
@@ -542,13 +551,16 @@ LogicalResult LayerOp::verify() {
       failed(expectSameElementType(op, "down", down, "input", x)) ||
       failed(expectSameElementType(op, "output", out, "input", x)) ||
       failed(expectSameDim(op, {"router", router, 1}, {"input", x, 1})) ||
-      failed(expectDimValue(op, {"gate_up", gu, 0}, numExperts, "the number of experts")) ||
-      failed(expectDimValue(op, {"down", down, 0}, numExperts, "the number of experts")) ||
+      failed(expectDimValue(op, {"gate_up", gu, 0}, numExperts,
+                            "the number of experts")) ||
+      failed(expectDimValue(op, {"down", down, 0}, numExperts,
+                            "the number of experts")) ||
       failed(expectSameDim(op, {"gate_up", gu, 2}, {"input", x, 1})) ||
       failed(expectSameDim(op, {"down", down, 1}, {"input", x, 1})) ||
       failed(expectSameDim(op, {"output", out, 0}, {"input", x, 0})) ||
       failed(expectSameDim(op, {"output", out, 1}, {"input", x, 1})) ||
-      failed(expectStaticDim(op, {"gate_up", gu, 1}, "twice the expert width")) ||
+      failed(
+          expectStaticDim(op, {"gate_up", gu, 1}, "twice the expert width")) ||
       failed(expectStaticDim(op, {"down", down, 2}, "the expert width")))
     return failure();
   if (gu.getDimSize(1) != 2 * down.getDimSize(2))
@@ -565,12 +577,17 @@ LogicalResult LayerOp::verify() {
     auto sdt = cast<ShapedType>(getSharedDown().getType());
     if (failed(expectSameElementType(op, "shared_gate_up", sgt, "input", x)) ||
         failed(expectSameElementType(op, "shared_down", sdt, "input", x)) ||
-        failed(expectDimValue(op, {"shared_gate_up", sgt, 0}, 1, "1, one fused shared FFN", false)) ||
-        failed(expectDimValue(op, {"shared_down", sdt, 0}, 1, "1, one fused shared FFN", false)) ||
-        failed(expectSameDim(op, {"shared_gate_up", sgt, 2}, {"input", x, 1})) ||
+        failed(expectDimValue(op, {"shared_gate_up", sgt, 0}, 1,
+                              "1, one fused shared FFN", false)) ||
+        failed(expectDimValue(op, {"shared_down", sdt, 0}, 1,
+                              "1, one fused shared FFN", false)) ||
+        failed(
+            expectSameDim(op, {"shared_gate_up", sgt, 2}, {"input", x, 1})) ||
         failed(expectSameDim(op, {"shared_down", sdt, 1}, {"input", x, 1})) ||
-        failed(expectStaticDim(op, {"shared_gate_up", sgt, 1}, "twice the shared width")) ||
-        failed(expectStaticDim(op, {"shared_down", sdt, 2}, "the shared width")))
+        failed(expectStaticDim(op, {"shared_gate_up", sgt, 1},
+                               "twice the shared width")) ||
+        failed(
+            expectStaticDim(op, {"shared_down", sdt, 2}, "the shared width")))
       return failure();
     if (sgt.getDimSize(1) != 2 * sdt.getDimSize(2))
       return emitOpError() << "'shared_gate_up' dim 1 (" << sgt.getDimSize(1)
@@ -579,7 +596,8 @@ LogicalResult LayerOp::verify() {
   }
 
   if (TopologyAttr topo = getTopologyAttr())
-    if (failed(verifyTopology(op, topo, numExperts, getGroups(), getGroupTopk())))
+    if (failed(
+            verifyTopology(op, topo, numExperts, getGroups(), getGroupTopk())))
       return failure();
 
   size_t numLosses = getLosses() ? getLosses()->size() : 0;
@@ -588,7 +606,8 @@ LogicalResult LayerOp::verify() {
                          << numLosses << "), got " << getAuxLosses().size();
   if (ArrayAttr losses = getLossesAttr())
     for (auto config : losses.getAsRange<BalanceLossAttr>())
-      if (failed(verifyLossConfig(op, config, x.getDimSize(0), numExperts, getK())))
+      if (failed(verifyLossConfig(op, config, x.getDimSize(0), numExperts,
+                                  getK())))
         return failure();
   return success();
 }

@@ -29,8 +29,8 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
     auto weightsType = RankedTensorType::get({numTokens, k}, f32);
 
     // Routing.
-    Value logits =
-        GateOp::create(rewriter, loc, scoresType, op.getInput(), op.getRouter());
+    Value logits = GateOp::create(rewriter, loc, scoresType, op.getInput(),
+                                  op.getRouter());
     Value scores = ScoreOp::create(rewriter, loc, scoresType,
                                    op.getScoreFuncAttr(), logits);
     auto route = RouteOp::create(
@@ -48,26 +48,25 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
                                                scores, route.getIds(), config));
 
     // Dispatch, experts, combine.
-    int64_t numRows = ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic
-                                                       : numTokens * k;
-    auto rowsType = RankedTensorType::get({numRows, hidden},
-                                          xType.getElementType());
+    int64_t numRows =
+        ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic : numTokens * k;
+    auto rowsType =
+        RankedTensorType::get({numRows, hidden}, xType.getElementType());
     auto offsetsType = RankedTensorType::get({numExperts + 1}, i32);
-    auto permute = PermuteOp::create(
-        rewriter, loc, rowsType, idsType, offsetsType, op.getInput(),
-        route.getIds(), route.getWeights(), op.getCapacityFactorAttr(),
-        op.getDropPolicyAttr());
-    Value expertOut = ExpertFFNOp::create(rewriter, loc, rowsType,
-                                          permute.getRows(), permute.getOffsets(),
-                                          op.getGateUp(), op.getDown());
+    auto permute =
+        PermuteOp::create(rewriter, loc, rowsType, idsType, offsetsType,
+                          op.getInput(), route.getIds(), route.getWeights(),
+                          op.getCapacityFactorAttr(), op.getDropPolicyAttr());
+    Value expertOut =
+        ExpertFFNOp::create(rewriter, loc, rowsType, permute.getRows(),
+                            permute.getOffsets(), op.getGateUp(), op.getDown());
     Value shared;
     if (op.getSharedGateUp())
-      shared = ExpertFFNOp::create(rewriter, loc, xType, op.getInput(),
-                                   Value(), op.getSharedGateUp(),
-                                   op.getSharedDown());
-    Value output = CombineOp::create(rewriter, loc, op.getOutput().getType(),
-                                     expertOut, permute.getRowMap(),
-                                     route.getWeights(), shared);
+      shared = ExpertFFNOp::create(rewriter, loc, xType, op.getInput(), Value(),
+                                   op.getSharedGateUp(), op.getSharedDown());
+    Value output =
+        CombineOp::create(rewriter, loc, op.getOutput().getType(), expertOut,
+                          permute.getRowMap(), route.getWeights(), shared);
 
     results.push_back(output);
     results.append(losses);
@@ -76,8 +75,7 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
   }
 };
 
-struct MoeExpandLayerPass
-    : moe::impl::MoeExpandLayerBase<MoeExpandLayerPass> {
+struct MoeExpandLayerPass : moe::impl::MoeExpandLayerBase<MoeExpandLayerPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateExpandLayerPatterns(patterns);
@@ -85,8 +83,8 @@ struct MoeExpandLayerPass
     GreedyRewriteConfig config;
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       signalPassFailure();
   }
 };

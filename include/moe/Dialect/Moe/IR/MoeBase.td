@@ -32,6 +32,8 @@ def Moe_Dialect : Dialect {
     exact semantics (tie-breaking, masking, normalisation, the loss formulas)
     are written in each op's description and in docs/design.md.
   }];
+  // Folders materialise constants with arith.constant.
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
 }

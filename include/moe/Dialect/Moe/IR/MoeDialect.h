@@ -3,11 +3,12 @@
 #ifndef MOE_DIALECT_MOE_IR_MOEDIALECT_H
 #define MOE_DIALECT_MOE_IR_MOEDIALECT_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/DialectImplementation.h"
 
-#include "moe/Dialect/Moe/IR/MoeOpsDialect.h.inc"
 #include "moe/Dialect/Moe/IR/MoeEnums.h.inc"
+#include "moe/Dialect/Moe/IR/MoeOpsDialect.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "moe/Dialect/Moe/IR/MoeAttrs.h.inc"

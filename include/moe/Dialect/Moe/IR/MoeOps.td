@@ -284,7 +284,7 @@ def Moe_BalanceLossOp : Moe_Op<"balance_loss"> {
     The result is the mean of the per-sequence losses.
 
     ```mlir
-    %l = moe.balance_loss %s, %ids <sequence, alpha = 1.000000e-04, counts = topk, seq_len = 4096>
+    %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-04, counts = topk, seq_len = 4096>
         : tensor<?x256xf32>, tensor<?x8xi32> -> tensor<f32>
     ```
   }];
@@ -308,7 +308,7 @@ def Moe_BalanceLossGradOp : Moe_Op<"balance_loss_grad"> {
     Jacobian `s_i (δ_ij − s_j)` is used.
 
     ```mlir
-    %g = moe.balance_loss_grad sigmoid %s, %ids <sequence, alpha = 1.000000e-04, counts = topk>
+    %g = moe.balance_loss_grad sigmoid %s, %ids <sequence, alpha = 1.0e-04, counts = topk>
         : tensor<?x256xf32>, tensor<?x8xi32> -> tensor<?x256xf32>
     ```
   }];
