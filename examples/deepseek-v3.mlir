@@ -55,3 +55,29 @@ func.func @deepseek_v3_moe_train(
         -> (tensor<?x7168xbf16>, tensor<f32>)
   return %y, %loss : tensor<?x7168xbf16>, tensor<f32>
 }
+
+// One router training step (V3 report sections 2.1.2 and 4.2): route with the
+// aux-loss-free bias, the complementary sequence-wise loss and its gradient
+// with respect to the router logits, the tokens per expert, and the bias
+// update with speed gamma = 0.001. The README's main job runs this function
+// on the CPU reference (scripts/demo.sh).
+func.func @deepseek_v3_router_step(
+    %x: tensor<?x7168xbf16>,
+    %router: tensor<256x7168xbf16>,
+    %bias: tensor<256xf32>)
+    -> (tensor<?x8xi32>, tensor<?x8xf32>, tensor<f32>, tensor<?x256xf32>,
+        tensor<256xi32>, tensor<256xf32>) {
+  %z = moe.gate %x, %router : tensor<?x7168xbf16>, tensor<256x7168xbf16> -> tensor<?x256xf32>
+  %s = moe.score sigmoid %z : tensor<?x256xf32> -> tensor<?x256xf32>
+  %ids, %w = moe.route %s bias %bias k = 8 groups = 8 group_topk = 4
+      group_score = topk_sum<2> normalize scale = 2.5
+      : (tensor<?x256xf32>, tensor<256xf32>) -> (tensor<?x8xi32>, tensor<?x8xf32>)
+  %loss = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 4096>
+      : tensor<?x256xf32>, tensor<?x8xi32> -> tensor<f32>
+  %grad = moe.balance_loss_grad sigmoid %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 4096>
+      : tensor<?x256xf32>, tensor<?x8xi32> -> tensor<?x256xf32>
+  %counts = moe.expert_counts %ids : tensor<?x8xi32> -> tensor<256xi32>
+  %new_bias = moe.bias_update %bias, %counts rate = 1.0e-3 : tensor<256xf32>, tensor<256xi32>
+  return %ids, %w, %loss, %grad, %counts, %new_bias
+      : tensor<?x8xi32>, tensor<?x8xf32>, tensor<f32>, tensor<?x256xf32>, tensor<256xi32>, tensor<256xf32>
+}

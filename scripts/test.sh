@@ -19,12 +19,18 @@ fi
 
 results="$build/test-results"
 mkdir -p "$results"
+rm -f "$results"/*.xml
 /usr/bin/python3 /usr/lib/llvm-22/bin/lit -sv "$build/test" \
   --xunit-xml-output "$results/lit.xml"
 lit_rc=$?
 
+# The Python package and the differential tests against the NumPy reference.
+MOE_CAPI_LIB="$build/lib/libMoeCAPI.so" /usr/bin/python3 -m pytest -q \
+  -p no:cacheprovider "$root/python/tests" --junitxml="$results/pytest.xml"
+pytest_rc=$?
+
 /usr/bin/python3 "$root/scripts/summarize-tests.py" "$results"/*.xml
 summary_rc=$?
-if [[ $lit_rc -ne 0 || $summary_rc -ne 0 ]]; then
+if [[ $lit_rc -ne 0 || $pytest_rc -ne 0 || $summary_rc -ne 0 ]]; then
   exit 1
 fi

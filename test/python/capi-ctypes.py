@@ -55,7 +55,7 @@ lib.moePrintOperation(op, False, collect, None)
 text = "".join(chunks)
 # CHECK: layers left: 0
 print("layers left:", text.count("moe.layer"))
-# CHECK: routes: 2
+# CHECK: routes: 3
 print("routes:", text.count("moe.route"))
 
 chunks.clear()

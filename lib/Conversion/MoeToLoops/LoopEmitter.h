@@ -155,6 +155,9 @@ public:
   Value add(Value x, Value y) {
     if (isa<FloatType>(x.getType()))
       return arith::AddFOp::create(b, x, y);
+    if (auto folded =
+            foldIndex(x, y, [](int64_t p, int64_t q) { return p + q; }))
+      return folded;
     return arith::AddIOp::create(b, x, y);
   }
   Value sub(Value x, Value y) {
@@ -165,6 +168,9 @@ public:
   Value mul(Value x, Value y) {
     if (isa<FloatType>(x.getType()))
       return arith::MulFOp::create(b, x, y);
+    if (auto folded =
+            foldIndex(x, y, [](int64_t p, int64_t q) { return p * q; }))
+      return folded;
     return arith::MulIOp::create(b, x, y);
   }
   Value div(Value x, Value y) {
@@ -249,6 +255,19 @@ public:
   }
 
 private:
+  /// Static sizes stay static: index arithmetic on constants is folded so
+  /// that buffers sized by it get static shapes.
+  Value foldIndex(Value x, Value y,
+                  function_ref<int64_t(int64_t, int64_t)> fn) {
+    if (!x.getType().isIndex())
+      return {};
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (!cx || !cy)
+      return {};
+    return idx(fn(*cx, *cy));
+  }
+
   ImplicitLocOpBuilder &b;
 };
 

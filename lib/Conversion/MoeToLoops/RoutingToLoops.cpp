@@ -42,7 +42,8 @@ struct GateToLoops : OpConversionPattern<GateOp> {
   }
 };
 
-/// sigmoid: 1 / (1 + exp(-z)); softmax: exp(z - max) / Σ exp(z - max).
+/// sigmoid: 1 / (1 + exp(-z)) in f32; softmax: exp(z - max) / Σ exp(z - max)
+/// in f64, rounded once to f32.
 struct ScoreToLoops : OpConversionPattern<ScoreOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -70,15 +71,21 @@ struct ScoreToLoops : OpConversionPattern<ScoreOp> {
                    Value v = e.toF32(e.load(z, {t, i}));
                    return {arith::MaximumFOp::create(b, m[0], v)};
                  })[0];
-      Value sum = e.loop(zero, numExperts, ValueRange{e.f32(0.0)},
+      // exp(z - max), its sum and the division are evaluated in f64 and
+      // rounded once, so each probability is accurate to half an ulp even
+      // far below the maximum (an f32 exponent argument alone would cost
+      // ~1e-6 relative there).
+      Value max64 = e.toF64(max);
+      Value sum = e.loop(zero, numExperts, ValueRange{e.f64(0.0)},
                          [&](Value i, ValueRange acc) -> SmallVector<Value> {
-                           Value v = e.toF32(e.load(z, {t, i}));
-                           Value p = e.exp(e.sub(v, max));
-                           e.store(p, s, {t, i});
+                           Value v = e.toF64(e.toF32(e.load(z, {t, i})));
+                           Value p = e.exp(e.sub(v, max64));
                            return {e.add(acc[0], p)};
                          })[0];
       e.loop(zero, numExperts, [&](Value i) {
-        e.store(e.div(e.load(s, {t, i}), sum), s, {t, i});
+        Value v = e.toF64(e.toF32(e.load(z, {t, i})));
+        Value p = e.div(e.exp(e.sub(v, max64)), sum);
+        e.store(arith::TruncFOp::create(b, b.getF32Type(), p), s, {t, i});
       });
     });
     rewriter.replaceOp(op, e.toTensor(s, op.getType()));

@@ -52,7 +52,10 @@ def Moe_ScoreOp : Moe_Op<"score"> {
   let description = [{
     `sigmoid`: s = 1 / (1 + exp(−z)) element-wise (DeepSeek-V3).
     `softmax`: s = softmax over the expert dimension, computed stably with the
-    row maximum subtracted (DeepSeek-V2). The result is always f32.
+    row maximum subtracted (DeepSeek-V2). The reference lowering evaluates
+    it in f64 and rounds once, so each probability is within half an ulp of
+    the exact value; other backends must stay within 1e-6 relative. The
+    result is always f32.
 
     ```mlir
     %s = moe.score sigmoid %z : tensor<?x256xf32> -> tensor<?x256xf32>

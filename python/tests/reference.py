@@ -1,0 +1,279 @@
+"""An independent NumPy reference of the moe semantics (docs/design.md and
+the op descriptions), written without looking at the MLIR lowering.
+
+Routing arithmetic is float32, as the spec requires; loss statistics are
+float64. Ranking: larger first, NaN below every number, lower index on ties.
+"""
+
+import math
+
+import numpy as np
+
+F32 = np.float32
+
+
+def rank_order(values):
+    """Indices of `values` from best to worst in the routing order."""
+    values = np.asarray(values, dtype=F32)
+    nan = np.isnan(values)
+    keyed = np.where(nan, F32(0), -values)
+    # lexsort: last key is primary.
+    return np.lexsort((np.arange(len(values)), keyed, nan))
+
+
+def sigmoid(z):
+    z = np.asarray(z, dtype=F32)
+    return (F32(1) / (F32(1) + np.exp(-z))).astype(F32)
+
+
+def softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(F32)
+
+
+def score(z, func):
+    return sigmoid(z) if func == "sigmoid" else softmax(z)
+
+
+def route(s, k, bias=None, groups=1, group_topk=1, group_score=("max", 1),
+          normalize=False, scale=1.0):
+    """Returns ids [T, k] int32, weights [T, k] float32, and per token the
+    selection scores and chosen groups (for near-tie analysis)."""
+    s = np.asarray(s, dtype=F32)
+    T, E = s.shape
+    sel = s + (np.asarray(bias, dtype=F32) if bias is not None else F32(0))
+    sel = sel.astype(F32)
+    per = E // groups
+    ids = np.zeros((T, k), np.int32)
+    w = np.zeros((T, k), F32)
+    kind, n = group_score
+    chosen_groups = []
+    for t in range(T):
+        eligible = np.ones(E, bool)
+        if groups > 1:
+            gs = np.zeros(groups, F32)
+            for g in range(groups):
+                vals = sel[t, g * per:(g + 1) * per]
+                order = rank_order(vals)
+                if kind == "max":
+                    gs[g] = vals[order[0]]
+                else:
+                    acc = F32(0)
+                    for j in order[:n]:
+                        acc = F32(acc + vals[j])
+                    gs[g] = acc
+            keep = rank_order(gs)[:group_topk]
+            chosen_groups.append(keep)
+            eligible[:] = False
+            for g in keep:
+                eligible[g * per:(g + 1) * per] = True
+        cand = np.nonzero(eligible)[0]
+        order = cand[rank_order(sel[t, cand])][:k]
+        ids[t] = order
+        raw = s[t, order]
+        if normalize:
+            total = F32(0)
+            for v in raw:
+                total = F32(total + v)
+            raw = (raw / F32(total + F32(1e-20))).astype(F32)
+        if scale != 1.0:
+            raw = (raw * F32(scale)).astype(F32)
+        w[t] = raw
+    return ids, w, sel, chosen_groups
+
+
+def expert_counts(ids, E):
+    ids = np.asarray(ids)
+    valid = (ids >= 0) & (ids < E)
+    return np.bincount(ids[valid], minlength=E).astype(np.int32)
+
+
+def plain_topk(s, k):
+    return np.stack([rank_order(row)[:k] for row in np.asarray(s, F32)]) \
+        if len(s) else np.zeros((0, k), np.int64)
+
+
+def _loss_weights(s, ids, kind, counts, devices, device_limit):
+    """g_i of one sequence (float64)."""
+    L, E = s.shape
+    K = ids.shape[1]
+    sel = plain_topk(s, K) if counts == "topk" else ids
+    c = np.zeros(E)
+    for row in sel:
+        for e in row:
+            if 0 <= e < E:
+                c[e] += 1
+    f = E / (K * L) * c
+    if kind in ("sequence", "expert"):
+        return f
+    per = E // devices
+    if kind == "device":
+        return np.repeat(f.reshape(devices, per).mean(axis=1), per)
+    hits = np.zeros(devices)
+    for row in sel:
+        devs = {int(e) // per for e in row if 0 <= e < E}
+        for d in devs:
+            hits[d] += 1
+    return np.repeat(devices / (device_limit * L) * hits, per)
+
+
+def _sequences(T, seq_len):
+    L = seq_len or T
+    return [] if T == 0 else [(b * L, L) for b in range(T // L)]
+
+
+def balance_loss(s, ids, kind, alpha, counts="selected", seq_len=0,
+                 devices=0, device_limit=0, weights=None):
+    """The loss (float64). `weights` can freeze g per sequence (list)."""
+    s = np.asarray(s, np.float64)
+    s32 = np.asarray(s, F32)
+    T = s.shape[0]
+    seqs = _sequences(T, seq_len)
+    if not seqs:
+        return 0.0
+    total = 0.0
+    for b, (start, L) in enumerate(seqs):
+        blk = s[start:start + L]
+        g = weights[b] if weights is not None else _loss_weights(
+            s32[start:start + L], np.asarray(ids)[start:start + L], kind, counts,
+            devices, device_limit)
+        q = blk / blk.sum(axis=1, keepdims=True) if kind == "sequence" else blk
+        total += alpha * float(np.dot(g, q.mean(axis=0)))
+    return total / len(seqs)
+
+
+def loss_weights_per_sequence(s, ids, kind, counts="selected", seq_len=0,
+                              devices=0, device_limit=0):
+    s32 = np.asarray(s, F32)
+    return [_loss_weights(s32[a:a + L], np.asarray(ids)[a:a + L], kind, counts,
+                          devices, device_limit)
+            for a, L in _sequences(s32.shape[0], seq_len)]
+
+
+def balance_loss_grad(s, ids, func, kind, alpha, counts="selected", seq_len=0,
+                      devices=0, device_limit=0):
+    """Analytic dL/dz (float64) with g constant."""
+    s = np.asarray(s, np.float64)
+    grad = np.zeros_like(s)
+    seqs = _sequences(s.shape[0], seq_len)
+    ws = loss_weights_per_sequence(s, ids, kind, counts, seq_len, devices,
+                                   device_limit)
+    for (start, L), g in zip(seqs, ws):
+        c = alpha / (L * len(seqs))
+        blk = s[start:start + L]
+        if kind == "sequence":
+            S = blk.sum(axis=1, keepdims=True)
+            gq = (blk * g).sum(axis=1, keepdims=True) / S
+            ds = c * (g - gq) / S
+        else:
+            ds = c * np.broadcast_to(g, blk.shape)
+        if func == "sigmoid":
+            dz = ds * blk * (1 - blk)
+        else:
+            dz = blk * (ds - (blk * ds).sum(axis=1, keepdims=True))
+        grad[start:start + L] = dz
+    return grad
+
+
+def bias_update(bias, counts, rate):
+    counts = np.asarray(counts, np.int64)
+    diff = counts.sum() - len(counts) * counts
+    bias = np.asarray(bias, F32)
+    out = np.where(diff > 0, bias + F32(rate),
+                   np.where(diff < 0, bias - F32(rate), bias))
+    return out.astype(F32)
+
+
+def dispatch_layout(ids, nodes, gpus_per_node, experts_per_gpu):
+    ids = np.asarray(ids)
+    R = nodes * gpus_per_node
+    E = R * experts_per_gpu
+    in_rank = np.zeros((ids.shape[0], R), bool)
+    for t, row in enumerate(ids):
+        for e in row:
+            if 0 <= e < E:
+                in_rank[t, e // experts_per_gpu] = True
+    per_node = np.zeros(nodes, np.int32)
+    for row in in_rank:
+        for n in {r // gpus_per_node for r in np.nonzero(row)[0]}:
+            per_node[n] += 1
+    return (expert_counts(ids, E), in_rank.sum(axis=0).astype(np.int32), per_node,
+            in_rank)
+
+
+def capacity(T, K, E, cf):
+    return math.ceil(T * K / E * cf)
+
+
+def permute(x, ids, w, E, capacity_factor=None, policy="probs"):
+    x = np.asarray(x)
+    ids = np.asarray(ids)
+    T, K = ids.shape
+    keep = (ids >= 0) & (ids < E)
+    if capacity_factor is not None:
+        cap = capacity(T, K, E, capacity_factor)
+        for e in range(E):
+            slots = [(t, k) for t in range(T) for k in range(K) if ids[t, k] == e]
+            if len(slots) <= cap:
+                continue
+            if policy == "probs":
+                wv = np.array([w[t, k] for t, k in slots], F32)
+                order = rank_order(wv)
+                kept = {slots[i] for i in order[:cap]}
+            else:
+                kept = set(slots[:cap])
+            for tk in slots:
+                keep[tk] = tk in kept
+    rows = np.zeros((T * K, x.shape[1]), x.dtype)
+    row_map = np.full((T, K), -1, np.int32)
+    counts = np.zeros(E, np.int64)
+    for t in range(T):
+        for k in range(K):
+            if keep[t, k]:
+                counts[ids[t, k]] += 1
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    fill = np.zeros(E, np.int64)
+    for t in range(T):
+        for k in range(K):
+            if keep[t, k]:
+                e = ids[t, k]
+                r = offsets[e] + fill[e]
+                fill[e] += 1
+                row_map[t, k] = r
+                rows[r] = x[t]
+    return rows, row_map, offsets
+
+
+def expert_ffn(rows, offsets, gate_up, down):
+    rows = np.asarray(rows, F32)
+    N = rows.shape[0]
+    I = down.shape[2]
+    out = np.zeros_like(rows)
+    E = gate_up.shape[0]
+    for e in range(E):
+        if offsets is None:
+            lo, hi = 0, N
+        else:
+            lo = min(max(int(offsets[e]), 0), N)
+            hi = min(max(int(offsets[e + 1]), lo), N)
+        for r in range(lo, hi):
+            g = gate_up[e, :I].astype(np.float64) @ rows[r].astype(np.float64)
+            u = gate_up[e, I:].astype(np.float64) @ rows[r].astype(np.float64)
+            h = g / (1 + np.exp(-g)) * u
+            out[r] = (down[e].astype(np.float64) @ h).astype(F32)
+    return out
+
+
+def combine(expert_out, row_map, w, shared=None):
+    expert_out = np.asarray(expert_out, np.float64)
+    T, K = row_map.shape
+    out = np.zeros((T, expert_out.shape[1]))
+    for t in range(T):
+        for k in range(K):
+            r = row_map[t, k]
+            if 0 <= r < expert_out.shape[0]:
+                out[t] += float(w[t, k]) * expert_out[r]
+    if shared is not None:
+        out += shared
+    return out.astype(F32)

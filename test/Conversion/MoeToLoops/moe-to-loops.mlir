@@ -1,0 +1,71 @@
+// RUN: moe-opt %s --split-input-file --convert-moe-to-loops | FileCheck %s
+
+// Routing becomes loops over buffers: the scores are read through
+// bufferization.to_buffer, the results are fresh buffers.
+// CHECK-LABEL: func.func @route
+// CHECK-SAME: (%[[S:[^:]+]]: tensor<?x8xf32>, %[[B:[^:]+]]: tensor<8xf32>)
+// CHECK-DAG: %[[SB:.+]] = bufferization.to_buffer %[[S]] read_only : tensor<?x8xf32> to memref<?x8xf32>
+// CHECK-DAG: %[[BB:.+]] = bufferization.to_buffer %[[B]] read_only : tensor<8xf32> to memref<8xf32>
+// CHECK-DAG: %[[IDS:.+]] = memref.alloc(%{{.+}}) : memref<?x2xi32>
+// CHECK-DAG: %[[W:.+]] = memref.alloc(%{{.+}}) : memref<?x2xf32>
+// CHECK: scf.for
+// The routing order: greater, or the incumbent is NaN and the candidate not.
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf uno
+// Renormalisation adds 1e-20 to the sum, then the scale.
+// CHECK: arith.addf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.divf
+// CHECK: arith.mulf
+// CHECK-DAG: %[[TI:.+]] = bufferization.to_tensor %[[IDS]] restrict writable : memref<?x2xi32> to tensor<?x2xi32>
+// CHECK-DAG: %[[TW:.+]] = bufferization.to_tensor %[[W]] restrict writable : memref<?x2xf32> to tensor<?x2xf32>
+// CHECK: return %[[TI]], %[[TW]]
+// CHECK-NOT: moe.
+func.func @route(%s: tensor<?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>) {
+  %ids, %w = moe.route %s bias %b k = 2 groups = 2 group_topk = 1 group_score = topk_sum<2>
+      normalize scale = 2.5
+      : (tensor<?x8xf32>, tensor<8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return %ids, %w : tensor<?x2xi32>, tensor<?x2xf32>
+}
+
+// -----
+
+// Softmax is evaluated in f64 and rounded once.
+// CHECK-LABEL: func.func @softmax
+// CHECK: arith.maximumf {{.*}} : f32
+// CHECK: arith.extf {{.*}} : f32 to f64
+// CHECK: math.exp {{.*}} : f64
+// CHECK: arith.truncf {{.*}} : f64 to f32
+func.func @softmax(%z: tensor<?x8xbf16>) -> tensor<?x8xf32> {
+  %s = moe.score softmax %z : tensor<?x8xbf16> -> tensor<?x8xf32>
+  return %s : tensor<?x8xf32>
+}
+
+// -----
+
+// A dynamic token count must be whole sequences: a runtime check.
+// CHECK-LABEL: func.func @loss
+// CHECK: arith.remsi
+// CHECK: cf.assert %{{.+}}, "moe.balance_loss: the token count is not a multiple of seq_len"
+// CHECK: memref.alloc() : memref<f32>
+func.func @loss(%s: tensor<?x8xf32>, %ids: tensor<?x2xi32>) -> tensor<f32> {
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 16>
+      : tensor<?x8xf32>, tensor<?x2xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A whole layer is expanded and lowered in one go: no moe op remains.
+// CHECK-LABEL: func.func @layer
+// CHECK-NOT: moe.
+// CHECK: math.exp
+// CHECK-NOT: moe.
+// CHECK: return
+func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x16xbf16>,
+                 %d: tensor<8x16x6xbf16>) -> (tensor<4x16xbf16>, tensor<f32>) {
+  %y, %l = moe.layer %x router %r experts %gu, %d score softmax k = 2 capacity_factor = 1.0
+      losses [#moe.loss<expert, alpha = 0.01>]
+      : (tensor<4x16xbf16>, tensor<8x16xbf16>, tensor<8x12x16xbf16>, tensor<8x16x6xbf16>)
+        -> (tensor<4x16xbf16>, tensor<f32>)
+  return %y, %l : tensor<4x16xbf16>, tensor<f32>
+}
