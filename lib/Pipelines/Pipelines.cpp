@@ -7,6 +7,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -38,7 +39,21 @@ void mlir::moe::buildLowerToCPUPipeline(OpPassManager &pm) {
     llvm::report_fatal_error("moe-lower-to-cpu: upstream passes missing");
 }
 
+void mlir::moe::buildLowerToCUDAPipeline(OpPassManager &pm) {
+  pm.addPass(moe::createMoeExpandLayer());
+  pm.addPass(moe::createMoeFuseRouting());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(moe::createConvertMoeToEmitC());
+}
+
 void mlir::moe::registerMoePipelines() {
+  PassPipelineRegistration<>(
+      "moe-lower-to-cuda",
+      "Lower the moe dialect to CUDA kernels and extern \"C\" launchers in "
+      "EmitC (expand, fuse, convert); print with moe-translate "
+      "--mlir-to-cuda",
+      buildLowerToCUDAPipeline);
   PassPipelineRegistration<>(
       "moe-lower-to-cpu",
       "Lower the moe dialect to the LLVM dialect for the CPU (loops, "

@@ -3,7 +3,10 @@
 #ifndef MOE_CONVERSION_PASSES_H
 #define MOE_CONVERSION_PASSES_H
 
+#include "moe/Conversion/MoeToEmitC/MoeToEmitC.h"
 #include "moe/Conversion/MoeToLoops/MoeToLoops.h"
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 
 #include "mlir/Pass/Pass.h"
 

@@ -27,4 +27,21 @@ def ConvertMoeToLoops : Pass<"convert-moe-to-loops"> {
   ];
 }
 
+def ConvertMoeToEmitC : Pass<"convert-moe-to-emitc", "::mlir::ModuleOp"> {
+  let summary = "Lower fused moe ops to CUDA kernels and launchers in EmitC";
+  let description = [{
+    Every `func.func` whose body is fused moe ops becomes an `extern "C"`
+    host launcher `cudaError_t name(const In* inputs..., Out* outputs...,
+    int64_t num_tokens, cudaStream_t stream)` that never synchronises, and
+    every fused op a specialised `__global__` kernel: E, K, the groups, the
+    group-score rule, the score function and the dtypes are compile-time
+    constants of the emitted code (a `RouteSpec` of the CUDA runtime in
+    `include/moe/Runtime/cuda`), T stays a runtime argument and T = 0 is a
+    no-op. A configuration the kernels cannot serve is a diagnostic naming
+    the limit. `moe-translate --mlir-to-cuda` / `--mlir-to-cuda-header`
+    print the result.
+  }];
+  let dependentDialects = ["::mlir::emitc::EmitCDialect"];
+}
+
 #endif // MOE_CONVERSION_PASSES_TD

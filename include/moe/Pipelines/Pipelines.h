@@ -12,6 +12,10 @@ namespace moe {
 /// get C interfaces (`_mlir_ciface_*`) for the ExecutionEngine.
 void buildLowerToCPUPipeline(OpPassManager &pm);
 
+/// moe-lower-to-cuda: moe dialect (tensors) to EmitC: moe-expand-layer,
+/// moe-fuse-routing, canonicalize, cse, convert-moe-to-emitc.
+void buildLowerToCUDAPipeline(OpPassManager &pm);
+
 /// Registers the pipelines above with the global pass registry.
 void registerMoePipelines();
 

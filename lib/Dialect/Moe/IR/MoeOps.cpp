@@ -524,6 +524,40 @@ OpFoldResult BiasUpdateOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// FusedRouteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedRouteOp::verify() {
+  Operation *op = getOperation();
+  auto z = getLogits().getType();
+  auto ids = getIds().getType(), w = getWeights().getType();
+  if (failed(expectStaticDim(op, {"logits", z, 1}, "the number of experts")))
+    return failure();
+  int64_t numExperts = z.getDimSize(1);
+  if (!getFunc() && !z.getElementType().isF32())
+    return emitOpError("without a score function the input holds the scores "
+                       "and must be f32");
+  if (failed(verifyRoutingConfig(op, numExperts, getK(), getGroups(),
+                                 getGroupTopk(), getGroupScore(),
+                                 getScale().convertToFloat())))
+    return failure();
+  if (Value bias = getBias())
+    if (failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
+                              numExperts, "the number of experts")))
+      return failure();
+  if (failed(expectSameDim(op, {"ids", ids, 0}, {"logits", z, 0})) ||
+      failed(expectSameDim(op, {"weights", w, 0}, {"logits", z, 0})) ||
+      failed(expectDimValue(op, {"ids", ids, 1}, getK(), "'k'", false)) ||
+      failed(expectDimValue(op, {"weights", w, 1}, getK(), "'k'", false)))
+    return failure();
+  if (Value counts = getCounts())
+    if (failed(expectDimValue(op, {"counts", cast<ShapedType>(counts.getType()), 0},
+                              numExperts, "the number of experts", false)))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LayerOp
 //===----------------------------------------------------------------------===//
 

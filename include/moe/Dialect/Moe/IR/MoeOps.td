@@ -350,6 +350,52 @@ def Moe_BiasUpdateOp : Moe_Op<"bias_update",
 }
 
 //===----------------------------------------------------------------------===//
+// Fused ops (produced by moe-fuse-*, one kernel each)
+//===----------------------------------------------------------------------===//
+
+def Moe_FusedRouteOp : Moe_Op<"fused_route"> {
+  let summary = "score + route (+ tokens per expert) as one op: one kernel";
+  let description = [{
+    What `moe-fuse-routing` makes of `moe.score` → `moe.route` (and a
+    `moe.expert_counts` of the routed ids): the logits are read once and the
+    ids, the weights and, when `counts` is a result, the tokens per expert
+    come out of the same pass. Without `score` the input already holds the
+    scores (f32). The routing attributes mean what they mean on `moe.route`.
+
+    ```mlir
+    %ids, %w, %counts = moe.fused_route score sigmoid %z bias %b k = 8 groups = 8
+        group_topk = 4 group_score = topk_sum<2> normalize scale = 2.5
+        : (tensor<?x256xf32>, tensor<256xf32>)
+          -> (tensor<?x8xi32>, tensor<?x8xf32>, tensor<256xi32>)
+    ```
+  }];
+  let arguments = (ins
+    Moe_ActTensor2D:$logits,
+    Optional<Moe_BiasTensor>:$bias,
+    OptionalAttr<Moe_ScoreFuncAttr>:$func,
+    I64Attr:$k,
+    DefaultValuedAttr<I64Attr, "1">:$groups,
+    DefaultValuedAttr<I64Attr, "1">:$group_topk,
+    DefaultValuedAttr<Moe_GroupScoreAttr,
+        "::mlir::moe::GroupScoreAttr::getMax($_builder.getContext())">:$group_score,
+    UnitAttr:$normalize,
+    DefaultValuedAttr<F32Attr, "1.0f">:$scale
+  );
+  let results = (outs Moe_IdsTensor:$ids, Moe_F32Tensor2D:$weights,
+                      Optional<Moe_CountsTensor>:$counts);
+  let assemblyFormat = [{
+    (`score` custom<Keyword>($func)^)? $logits (`bias` $bias^)? `k` `=` $k
+    (`groups` `=` $groups^)? (`group_topk` `=` $group_topk^)?
+    (`group_score` `=` custom<GroupScore>($group_score)^)? (`normalize` $normalize^)?
+    (`scale` `=` $scale^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumExperts() { return getLogits().getType().getDimSize(1); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Whole layer
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,45 @@
+//===- EmitCUtils.h - helpers shared by the moe-to-emitc lowering -*- C++
+//-*-===//
+
+#ifndef MOE_LIB_CONVERSION_MOETOEMITC_EMITCUTILS_H
+#define MOE_LIB_CONVERSION_MOETOEMITC_EMITCUTILS_H
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <string>
+
+namespace mlir::moe::emitcuda {
+
+/// The C spelling of a tensor element type.
+std::string cElementType(Type type);
+
+/// `const T*` and `T*` for an element type; the other EmitC types of the
+/// launchers.
+Type constPointer(MLIRContext *ctx, Type element);
+Type pointer(MLIRContext *ctx, Type element);
+Type opaque(MLIRContext *ctx, StringRef text);
+
+/// What a fused op's lowering needs from the launcher being built.
+struct LaunchContext {
+  /// Module-level builder: kernels and type aliases go before the launcher.
+  ImplicitLocOpBuilder &module;
+  /// Builder inside the launcher body.
+  ImplicitLocOpBuilder &body;
+  /// Unique prefix for this op's kernel (launcher name + index).
+  std::string prefix;
+  /// The launcher value holding the buffer of a tensor (a pointer
+  /// parameter), or null when the tensor has no buffer (diagnosed by the
+  /// caller).
+  std::function<Value(Value)> bufferOf;
+  Value numTokens;
+  Value stream;
+};
+
+/// Emits `if (err != cudaSuccess) return err;` for an error value.
+void emitReturnOnError(ImplicitLocOpBuilder &b, Value err);
+
+} // namespace mlir::moe::emitcuda
+
+#endif // MOE_LIB_CONVERSION_MOETOEMITC_EMITCUTILS_H
