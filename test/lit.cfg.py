@@ -11,7 +11,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "MOE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".c", ".test"]
+config.suffixes = [".mlir", ".c", ".test", ".cu"]
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "lit.local.cfg"]
 config.test_source_root = os.path.dirname(__file__)
@@ -48,8 +48,13 @@ config.environment["MOE_CAPI_LIB"] = os.path.join(
     config.moe_obj_root, "lib", "libMoeCAPI" + config.llvm_shlib_ext)
 
 # Optional external tools, following CIRCT's integration suite.
-if shutil.which("nvcc") or os.path.exists("/usr/local/cuda/bin/nvcc"):
+nvcc = "/usr/local/cuda/bin/nvcc"
+if not os.path.exists(nvcc):
+    nvcc = shutil.which("nvcc")
+if nvcc:
     config.available_features.add("nvcc")
+    config.substitutions.append(
+        ("%nvcc", nvcc + " -std=c++17 -I" + os.path.join(config.moe_src_root, "include")))
 try:
     if subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
         config.available_features.add("cuda-gpu")

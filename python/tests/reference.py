@@ -83,6 +83,67 @@ def route(s, k, bias=None, groups=1, group_topk=1, group_score=("max", 1),
     return ids, w, sel, chosen_groups
 
 
+def route_vectorized(s, k, bias=None, groups=1, group_topk=1,
+                     group_score=("max", 1), normalize=False, scale=1.0):
+    """`route` for large batches of finite scores, vectorised over tokens
+    (stable sorts keep the lower index on ties). Returns ids, weights, the
+    selection scores and the group scores (None without groups)."""
+    s = np.asarray(s, dtype=F32)
+    T, E = s.shape
+    sel = (s + (np.asarray(bias, dtype=F32) if bias is not None else F32(0))).astype(F32)
+    gscore = None
+    masked = sel
+    if groups > 1:
+        per = E // groups
+        view = sel.reshape(T, groups, per)
+        kind, n = group_score
+        desc = -np.sort(-view, axis=2)
+        if kind == "max":
+            gscore = desc[:, :, 0]
+        else:
+            gscore = np.zeros((T, groups), F32)
+            for j in range(n):
+                gscore = (gscore + desc[:, :, j]).astype(F32)
+        keep = np.argsort(-gscore, axis=1, kind="stable")[:, :group_topk]
+        allowed = np.zeros((T, groups), bool)
+        np.put_along_axis(allowed, keep, True, axis=1)
+        masked = np.where(np.repeat(allowed, per, axis=1), sel, -np.inf).astype(F32)
+    ids = np.argsort(-masked, axis=1, kind="stable")[:, :k].astype(np.int32)
+    raw = np.take_along_axis(s, ids, axis=1)
+    w = raw
+    if normalize:
+        total = np.zeros(T, F32)
+        for j in range(k):
+            total = (total + raw[:, j]).astype(F32)
+        w = (raw / (total + F32(1e-20))[:, None]).astype(F32)
+    if scale != 1.0:
+        w = (w * F32(scale)).astype(F32)
+    return ids, w.astype(F32), sel, gscore
+
+
+NEAR_TIE = 1e-6
+
+
+def near(x, y, tol=NEAR_TIE):
+    return abs(float(x) - float(y)) <= tol * max(abs(float(x)), abs(float(y)), 1e-30)
+
+
+def explained_by_near_tie(sel, ids_a, ids_b, gscore=None, groups=1, group_topk=1):
+    """Whether two routings of one token differ only at a genuine near-tie:
+    the contested selection scores (or group scores) are within 1e-6
+    relative. `sel` are the selection scores of that token."""
+    if groups > 1 and gscore is not None:
+        per = len(sel) // groups
+        ga = {int(i) // per for i in ids_a}
+        gb = {int(i) // per for i in ids_b}
+        if ga != gb:
+            return all(near(gscore[x], gscore[y]) for x in ga - gb for y in gb - ga)
+    for a, b in zip(ids_a, ids_b):
+        if a != b and not near(sel[a], sel[b]):
+            return False
+    return True
+
+
 def expert_counts(ids, E):
     ids = np.asarray(ids)
     valid = (ids >= 0) & (ids < E)

@@ -200,3 +200,17 @@ def test_nan_logit_through_the_pipeline():
     z[:, ::3] = np.nan
     s, ids, w = prog.run("pipeline", z, np.zeros(64, np.float32))
     assert not np.isnan(s[np.arange(5)[:, None], ids]).any()
+
+
+@pytest.mark.parametrize("config", CONFIGS[::5], ids=config_id)
+def test_vectorised_reference_agrees(config):
+    """The vectorised reference (used on the GPU machine for large batches)
+    is the loop reference on finite inputs."""
+    E, K, groups, group_topk, gs, func, bias, normalize, scale = config
+    rng = np.random.default_rng(8)
+    z, b = inputs(rng, 50, E, bias)
+    s = ref.score(z, func)
+    ids, w, _, _ = ref.route(s, K, b, groups, group_topk, gs, normalize, scale)
+    vids, vw, _, _ = ref.route_vectorized(s, K, b, groups, group_topk, gs, normalize, scale)
+    np.testing.assert_array_equal(ids, vids)
+    np.testing.assert_array_equal(w, vw)
