@@ -15,3 +15,8 @@ $nvcc -I"$prepared" "$root/bench/routing/smoke.cu" "$prepared/routing.cu" -o /tm
 compute-sanitizer --tool memcheck --error-exitcode 3 /tmp/routing-smoke | tail -3
 compute-sanitizer --tool racecheck --error-exitcode 3 /tmp/routing-smoke | tail -2
 PYTHONUNBUFFERED=1 python3 "$root/bench/routing/bench.py" "$prepared" "$out" "${@:3}"
+# Static SASS size and register use of each kernel (a lead for tuning).
+if command -v cuobjdump >/dev/null; then
+  cuobjdump -sass "$out/librouting.so" | awk '/Function :/ {f=$3} /^ +\/\*[0-9a-f]+\*\// {n[f]++} END {for (k in n) printf "sass %-40s %6d instructions\n", k, n[k]}' | sort
+  cuobjdump -res-usage "$out/librouting.so" 2>/dev/null | grep -E "Function|REG" | paste - - | sed 's/Resource usage://' | awk '{print "res", $0}' | head -20
+fi

@@ -92,7 +92,7 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
   std::string spec = ctx.prefix + "_spec";
   emitc::VerbatimOp::create(m, "using " + spec + " = " + specOf(op) + ";");
 
-  // static __global__ __launch_bounds__(256) void <prefix>(...)
+  // static __global__ __launch_bounds__(...) void <prefix>(...)
   SmallVector<Type> params = {constPointer(mctx, inElem),
                               constPointer(mctx, f32),
                               pointer(mctx, i32),
@@ -102,8 +102,9 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
                               f32};
   auto kernel =
       emitc::FuncOp::create(m, ctx.prefix, m.getFunctionType(params, {}));
-  kernel.setSpecifiersAttr(
-      m.getStrArrayAttr({"static", "__global__", "__launch_bounds__(256)"}));
+  std::string bounds =
+      "__launch_bounds__(" + spec + "::BlockSize, " + spec + "::MinBlocks)";
+  kernel.setSpecifiersAttr(m.getStrArrayAttr({"static", "__global__", bounds}));
   {
     OpBuilder::InsertionGuard guard(m);
     Block *entry = kernel.addEntryBlock();

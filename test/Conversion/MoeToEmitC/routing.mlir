@@ -5,7 +5,7 @@
 // The routing constants are compile-time constants of the kernel.
 // CHECK: emitc.verbatim "using v3_k0_spec = moe::cuda::RouteSpec<float, 256, 8, 8, 4, 2, moe::cuda::ScoreFunc::Sigmoid, true, true, true>;"
 // CHECK-LABEL: emitc.func @v3_k0(
-// CHECK-SAME: specifiers = ["static", "__global__", "__launch_bounds__(256)"]
+// CHECK-SAME: specifiers = ["static", "__global__", "__launch_bounds__(v3_k0_spec::BlockSize, v3_k0_spec::MinBlocks)"]
 // CHECK: {{(emitc\.)?}}call_opaque "moe::cuda::routeKernelBody"
 // CHECK-SAME: template_args = [#emitc.opaque<"v3_k0_spec">]
 // The launcher: inputs, outputs, num_tokens, stream; returns cudaError_t.

@@ -6,9 +6,9 @@
 
 #include "moe/Runtime/cuda/Common.cuh"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -29,7 +29,7 @@ static int checks = 0, failures = 0;
   do {                                                                         \
     cudaError_t err_ = (call);                                                 \
     if (err_ != cudaSuccess) {                                                 \
-      std::printf("CUDA error %s at %s:%d\n", cudaGetErrorString(err_),       \
+      std::printf("CUDA error %s at %s:%d\n", cudaGetErrorString(err_),        \
                   __FILE__, __LINE__);                                         \
       return 1;                                                                \
     }                                                                          \
@@ -83,8 +83,8 @@ template <typename T> struct Dev {
 int main() {
   // Keys order like the routing order: NaN < -inf < ... < +inf, -0 == +0.
   const float inf = INFINITY, nan = NAN;
-  std::vector<float> x = {nan, -inf, -3.5f, -1e-30f, -0.0f, 0.0f, 1e-30f,
-                          0.25f, 0.5f, 7.0f, 3e38f, inf};
+  std::vector<float> x = {nan,    -inf,  -3.5f, -1e-30f, -0.0f, 0.0f,
+                          1e-30f, 0.25f, 0.5f,  7.0f,    3e38f, inf};
   int n = static_cast<int>(x.size());
   Dev<float> dx(n), dback(n);
   Dev<uint32_t> dk(n);
@@ -98,8 +98,8 @@ int main() {
   CHECK(k[0] == 1u, "NaN key is 1, got %u", k[0]);
   for (int i = 1; i + 1 < n; ++i) {
     bool zeros = x[i] == 0.0f && x[i + 1] == 0.0f;
-    CHECK(zeros ? k[i] == k[i + 1] : k[i] < k[i + 1],
-          "key order at %g < %g", x[i], x[i + 1]);
+    CHECK(zeros ? k[i] == k[i + 1] : k[i] < k[i + 1], "key order at %g < %g",
+          x[i], x[i + 1]);
   }
   for (int i = 1; i < n; ++i)
     CHECK(back[i] == x[i], "keyValue(orderKey(%g)) = %g", x[i], back[i]);

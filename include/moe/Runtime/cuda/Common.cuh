@@ -1,4 +1,5 @@
-//===- Common.cuh - shared device building blocks ---------------*- CUDA -*-===//
+//===- Common.cuh - shared device building blocks ---------------*- CUDA
+//-*-===//
 //
 // Order-preserving keys for the routing order, warp reductions and vector
 // loads used by the emitted moe kernels. Header-only project code; tested on
@@ -25,11 +26,11 @@ constexpr int kWarpSize = 32;
 /// the same key, and 0 is kept for "not eligible". Comparing keys is
 /// comparing in the routing order.
 __device__ __forceinline__ uint32_t orderKey(float x) {
-  if (x != x)
-    return 1u;
-  // -0 and +0 compare equal, so they share a key.
-  uint32_t u = x == 0.0f ? 0u : __float_as_uint(x);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  // x + 0.0f turns -0 into +0 (the two compare equal, so they share a key).
+  uint32_t u = __float_as_uint(__fadd_rn(x, 0.0f));
+  uint32_t mapped =
+      u ^ (static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u);
+  return x != x ? 1u : mapped;
 }
 
 /// Inverse of orderKey (1 decodes to a NaN).
@@ -94,7 +95,8 @@ template <int V> struct RowLoader<__nv_bfloat16, V> {
 };
 
 template <int V> struct RowLoader<__half, V> {
-  __device__ __forceinline__ static void load(const __half *p, float (&out)[V]) {
+  __device__ __forceinline__ static void load(const __half *p,
+                                              float (&out)[V]) {
 #pragma unroll
     for (int i = 0; i < V; ++i)
       out[i] = __half2float(p[i]);

@@ -1,4 +1,5 @@
-//===- Routing.cuh - fused score + group-limited top-k routing --*- CUDA -*-===//
+//===- Routing.cuh - fused score + group-limited top-k routing --*- CUDA
+//-*-===//
 //
 // One warp per token, persistent over the token range. Lane l holds the V =
 // ceil(E/32) consecutive experts l*V .. l*V+V-1 in registers, read with 16-byte
@@ -38,6 +39,17 @@ struct RouteSpec {
   static constexpr int LanesPerGroup = G > 1 ? PerGroup / V : kWarpSize;
   static constexpr int WarpsPerBlock = 8;
   static constexpr int BlockSize = WarpsPerBlock * kWarpSize;
+  /// Blocks per SM the register budget is sized for (__launch_bounds__):
+  /// more resident warps hide the latency of the warp-wide reductions.
+  /// (Softmax holds f64 values: fewer blocks, so no spills.)
+  static constexpr int MinBlocks = Func == ScoreFunc::Softmax ? (V <= 2    ? 5
+                                                                 : V <= 8  ? 4
+                                                                 : V <= 12 ? 3
+                                                                           : 2)
+                                                              : (V <= 2    ? 8
+                                                                 : V <= 8  ? 6
+                                                                 : V <= 12 ? 4
+                                                                           : 3);
 
   static_assert(E >= 1 && E <= 512, "at most 512 experts (16 per lane)");
   static_assert(K >= 1 && K <= 32 && K <= E, "1 <= k <= min(32, E)");
@@ -62,19 +74,38 @@ template <class S> struct RouteArgs {
   float scale;
 };
 
+/// Per-token state of the score function that a single score can be
+/// recomputed from (the softmax row maximum and normaliser).
+struct ScoreRow {
+  float max = 0.0f;
+  double sum = 1.0;
+  bool nan = false;
+};
+
+/// The score of one logit: the same instructions as in computeScores, so
+/// the value is bitwise the same.
+template <class S>
+__device__ __forceinline__ float scoreOf(float x, const ScoreRow &row) {
+  if constexpr (S::Func == ScoreFunc::None) {
+    return x;
+  } else if constexpr (S::Func == ScoreFunc::Sigmoid) {
+    // The accurate expf, then a 2-ulp reciprocal: the IEEE-rounded one
+    // costs a range check and a slow path per score, ~15% of the kernel,
+    // for differences the checks count as near-ties.
+    return __fdividef(1.0f, 1.0f + expf(-x));
+  } else {
+    double e = exp(static_cast<double>(x) - static_cast<double>(row.max));
+    return row.nan ? __uint_as_float(0x7fc00000u)
+                   : static_cast<float>(e / row.sum);
+  }
+}
+
 /// Scores of one token in this lane's registers.
 template <class S>
 __device__ __forceinline__ void computeScores(const float (&x)[S::V],
-                                              float (&s)[S::V], int lane) {
-  if constexpr (S::Func == ScoreFunc::None) {
-#pragma unroll
-    for (int j = 0; j < S::V; ++j)
-      s[j] = x[j];
-  } else if constexpr (S::Func == ScoreFunc::Sigmoid) {
-#pragma unroll
-    for (int j = 0; j < S::V; ++j)
-      s[j] = 1.0f / (1.0f + expf(-x[j]));
-  } else {
+                                              float (&s)[S::V], ScoreRow &row,
+                                              int lane) {
+  if constexpr (S::Func == ScoreFunc::Softmax) {
     // Softmax in f64, rounded once (the reference's definition); a NaN
     // anywhere in the row makes the whole row NaN, as on the CPU.
     float m = -INFINITY;
@@ -87,173 +118,242 @@ __device__ __forceinline__ void computeScores(const float (&x)[S::V],
         m = fmaxf(m, x[j]);
       }
     }
-    m = warpMax(m);
-    nan = __any_sync(kFullMask, nan);
-    double e[S::V];
+    row.max = warpMax(m);
+    row.nan = __any_sync(kFullMask, nan);
     double sum = 0.0;
 #pragma unroll
     for (int j = 0; j < S::V; ++j) {
       bool valid = lane * S::V + j < S::E;
-      e[j] = valid ? exp(static_cast<double>(x[j]) - static_cast<double>(m))
-                   : 0.0;
-      sum += e[j];
+      sum += valid
+                 ? exp(static_cast<double>(x[j]) - static_cast<double>(row.max))
+                 : 0.0;
     }
-    sum = warpSum(sum);
-#pragma unroll
-    for (int j = 0; j < S::V; ++j)
-      s[j] = nan ? __uint_as_float(0x7fc00000u)
-                 : static_cast<float>(e[j] / sum);
+    row.sum = warpSum(sum);
   }
+#pragma unroll
+  for (int j = 0; j < S::V; ++j)
+    s[j] = scoreOf<S>(x[j], row);
 }
 
-/// The keys of the groups this token may use stay; the others become 0.
-template <class S>
-__device__ __forceinline__ void applyGroupLimit(uint32_t (&key)[S::V],
-                                                int lane) {
-  if constexpr (S::G > 1) {
+/// A lane's best eligible experts in the routing order: key and slot
+/// (0..V-1); `Depth` entries, missing ones with key 0.
+template <int Depth> struct LaneTop {
+  uint32_t key[Depth];
+  int slot[Depth];
+
+  __device__ __forceinline__ void clear() {
+#pragma unroll
+    for (int i = 0; i < Depth; ++i) {
+      key[i] = 0u;
+      slot[i] = 0;
+    }
+  }
+  /// Inserts in slot order; a strict comparison keeps the lower slot first
+  /// among equal keys.
+  __device__ __forceinline__ void insert(uint32_t k, int j) {
+#pragma unroll
+    for (int i = 0; i < Depth; ++i) {
+      bool above = k > key[i];
+      uint32_t tk = key[i];
+      int tj = slot[i];
+      key[i] = above ? k : tk;
+      slot[i] = above ? j : tj;
+      k = above ? tk : k;
+      j = above ? tj : j;
+    }
+  }
+};
+
+/// Whether this lane's group is among the GroupTopk best groups (always
+/// true without groups). `top` holds the lane's best keys, in order.
+template <class S, int Depth>
+__device__ __forceinline__ bool
+groupChosen(const uint32_t (&key)[S::V], const LaneTop<Depth> &top, int lane) {
+  if constexpr (S::G == 1) {
+    return true;
+  } else {
     constexpr int N = S::GroupSum;
     constexpr int L = S::LanesPerGroup;
-    uint32_t top[N];
+    // The lane's n best keys (from the ranked list when it is deep enough).
+    uint32_t best[N];
+    if constexpr (N <= Depth) {
 #pragma unroll
-    for (int i = 0; i < N; ++i)
-      top[i] = 0u;
+      for (int i = 0; i < N; ++i)
+        best[i] = top.key[i];
+    } else {
 #pragma unroll
-    for (int j = 0; j < S::V; ++j)
-      insertTop(top, key[j]);
-    groupTopMerge<N, L>(top);
+      for (int i = 0; i < N; ++i)
+        best[i] = 0u;
+#pragma unroll
+      for (int j = 0; j < S::V; ++j)
+        insertTop(best, key[j]);
+    }
+    groupTopMerge<N, L>(best);
     // Sum of the n best in rank order, from 0 (as the reference adds).
     float score = 0.0f;
 #pragma unroll
     for (int i = 0; i < N; ++i)
-      score += keyValue(top[i]);
-    uint32_t groupKey = orderKey(N == 1 ? keyValue(top[0]) : score);
-    // Every lane ranks all G groups (G shuffles), keeps the GroupTopk best.
-    uint32_t chosen = 0u;
-    uint32_t gk[S::G];
-#pragma unroll
-    for (int g = 0; g < S::G; ++g)
-      gk[g] = __shfl_sync(kFullMask, groupKey, g * L);
+      score += keyValue(best[i]);
+    uint32_t mine = orderKey(N == 1 ? keyValue(best[0]) : score);
+    // GroupTopk rounds of a warp argmax over the group leaders' keys; the
+    // lowest group wins ties (leaders sit in group order).
+    int group = lane / L;
+    bool leader = lane % L == 0 && group < S::G;
+    bool chosen = false;
 #pragma unroll
     for (int r = 0; r < S::GroupTopk; ++r) {
-      int best = -1;
-      uint32_t bestKey = 0u;
-#pragma unroll
-      for (int g = 0; g < S::G; ++g) {
-        bool free = !((chosen >> g) & 1u);
-        if (free && (best < 0 || gk[g] > bestKey)) {
-          best = g;
-          bestKey = gk[g];
-        }
-      }
-      chosen |= 1u << best;
+      uint32_t offer = leader && !chosen ? mine : 0u;
+      uint32_t top1 = __reduce_max_sync(kFullMask, offer);
+      int winner =
+          __ffs(__ballot_sync(kFullMask, leader && !chosen && offer == top1)) -
+          1;
+      chosen |= group == winner / L;
     }
-    int group = lane / L;
-    if (!((chosen >> group) & 1u)) {
-#pragma unroll
-      for (int j = 0; j < S::V; ++j)
-        key[j] = 0u;
-    }
+    return chosen;
   }
 }
 
-/// Routes one token; lane k < K writes slot k.
-template <class S>
-__device__ __forceinline__ void routeToken(const RouteArgs<S> &a, int64_t t,
-                                           const float (&x)[S::V],
-                                           const float (&bias)[S::V],
-                                           int (&count)[S::V], int lane) {
-  float s[S::V];
-  computeScores<S>(x, s, lane);
-  uint32_t key[S::V];
-#pragma unroll
-  for (int j = 0; j < S::V; ++j) {
-    bool valid = lane * S::V + j < S::E;
-    float sel = S::HasBias ? s[j] + bias[j] : s[j];
-    key[j] = valid ? orderKey(sel) : 0u;
-  }
-  applyGroupLimit<S>(key, lane);
-
-  int myId = 0;
-  float myRaw = 0.0f, sum = 0.0f;
-#pragma unroll 1
-  for (int r = 0; r < S::K; ++r) {
-    uint32_t localKey = 0u;
-    int localIdx = 0;
+/// This lane's V consecutive elements of a row of E, widened to f32; the
+/// elements past E read as 0.
+template <class S, typename T>
+__device__ __forceinline__ void loadLane(const T *row, float (&x)[S::V],
+                                         int lane) {
+  constexpr bool kFull = S::E == S::V * kWarpSize;
+  const T *p = row + lane * S::V;
+  if (kFull) {
+    RowLoader<T, S::V>::load(p, x);
+  } else {
 #pragma unroll
     for (int j = 0; j < S::V; ++j) {
-      if (key[j] > localKey) {
-        localKey = key[j];
-        localIdx = j;
-      }
+      bool valid = lane * S::V + j < S::E;
+      float v[1] = {0.0f};
+      if (valid)
+        RowLoader<T, 1>::load(p + j, v);
+      x[j] = v[0];
     }
-    int expert = warpArgBest(localKey, lane * S::V + localIdx);
-    int owner = expert / S::V, slot = expert - owner * S::V;
-    float raw = 0.0f;
-    if (lane == owner) {
-#pragma unroll
-      for (int j = 0; j < S::V; ++j) {
-        if (j == slot) {
-          key[j] = 0u;
-          raw = s[j];
-          if constexpr (S::Counts)
-            ++count[j];
-        }
-      }
-    }
-    raw = __shfl_sync(kFullMask, raw, owner);
-    sum += raw;
-    if (lane == r) {
-      myId = expert;
-      myRaw = raw;
-    }
-  }
-  if (lane < S::K) {
-    float w = myRaw;
-    if constexpr (S::Normalize)
-      w = w / (sum + 1e-20f);
-    if (a.scale != 1.0f)
-      w = w * a.scale;
-    a.ids[t * S::K + lane] = myId;
-    a.weights[t * S::K + lane] = w;
   }
 }
 
 template <class S>
 __device__ __forceinline__ void loadRow(const RouteArgs<S> &a, int64_t t,
                                         float (&x)[S::V], int lane) {
-  constexpr bool kFull = S::E % S::V == 0 && S::E / S::V == kWarpSize;
-  const typename S::In *row = a.logits + t * S::E + lane * S::V;
-  if (kFull) {
-    RowLoader<typename S::In, S::V>::load(row, x);
-  } else {
+  loadLane<S>(a.logits + t * S::E, x, lane);
+}
+
+/// Routes one token; lane k < K writes slot k and, with counts, adds the
+/// choice to the block's shared counts.
+template <class S>
+__device__ __forceinline__ void routeToken(const RouteArgs<S> &a, int64_t t,
+                                           const float (&x)[S::V],
+                                           int *blockCount, int lane) {
+  // Depth of each lane's ranked list: deep enough that a rescan (a lane
+  // winning more often than that) is rare, shallow enough to stay cheap.
+  constexpr int Depth = S::V < 3 ? S::V : 3;
+  float s[S::V];
+  ScoreRow row;
+  computeScores<S>(x, s, row, lane);
+  // The bias is re-read per token (an L1 hit) rather than held in
+  // registers: fewer registers, more warps per SM.
+  float bias[S::V];
+  if constexpr (S::HasBias)
+    loadLane<S>(a.bias, bias, lane);
+  uint32_t key[S::V];
+  LaneTop<Depth> top;
+  top.clear();
 #pragma unroll
-    for (int j = 0; j < S::V; ++j) {
-      bool valid = lane * S::V + j < S::E;
-      float v[1];
-      if (valid)
-        RowLoader<typename S::In, 1>::load(row + j, v);
-      x[j] = valid ? v[0] : 0.0f;
+  for (int j = 0; j < S::V; ++j) {
+    bool valid = lane * S::V + j < S::E;
+    float sel = S::HasBias ? s[j] + bias[j] : s[j];
+    key[j] = valid ? orderKey(sel) : 0u;
+    top.insert(key[j], j);
+  }
+  if (!groupChosen<S>(key, top, lane)) {
+    top.clear();
+#pragma unroll
+    for (int j = 0; j < S::V; ++j)
+      key[j] = 0u;
+  }
+
+  // K picks, each a warp argmax over what the lanes offer: the best entry
+  // of their list they have not given yet (`used` counts those). The largest
+  // key wins, the lowest lane (= lowest expert) on ties. No register moves
+  // per pick; a lane whose list runs out rescans its untaken experts.
+  uint32_t taken = 0u;
+  int used = 0;
+  int myId = 0;
+#pragma unroll
+  for (int r = 0; r < S::K; ++r) {
+    uint32_t offer = top.key[0];
+    int offerSlot = top.slot[0];
+#pragma unroll
+    for (int i = 1; i < Depth; ++i) {
+      offer = used == i ? top.key[i] : offer;
+      offerSlot = used == i ? top.slot[i] : offerSlot;
     }
+    offer = used < Depth ? offer : 0u;
+    uint32_t best = __reduce_max_sync(kFullMask, offer);
+    int winner = __ffs(__ballot_sync(kFullMask, offer == best)) - 1;
+    int slot = __shfl_sync(kFullMask, offerSlot, winner);
+    if (lane == r)
+      myId = winner * S::V + slot;
+    bool won = lane == winner;
+    used += won ? 1 : 0;
+    taken |= won ? 1u << offerSlot : 0u;
+    if constexpr (Depth < S::V) {
+      if (r + 1 < S::K && won && used == Depth) {
+        top.clear();
+#pragma unroll
+        for (int j = 0; j < S::V; ++j)
+          if (!((taken >> j) & 1u))
+            top.insert(key[j], j);
+        used = 0;
+      }
+    }
+  }
+
+  // The weight of slot k: its raw score, recomputed by lane k from the
+  // logit (an L1 hit; bitwise the score the selection used), renormalised
+  // in slot order and scaled.
+  float raw = 0.0f;
+  if (lane < S::K) {
+    float v[1];
+    RowLoader<typename S::In, 1>::load(a.logits + t * S::E + myId, v);
+    raw = scoreOf<S>(v[0], row);
+  }
+  float sum = 0.0f;
+  if constexpr (S::Normalize) {
+#pragma unroll
+    for (int k = 0; k < S::K; ++k)
+      sum += __shfl_sync(kFullMask, raw, k);
+  }
+  if (lane < S::K) {
+    float w = raw;
+    if constexpr (S::Normalize)
+      w = w / (sum + 1e-20f);
+    if (a.scale != 1.0f)
+      w = w * a.scale;
+    a.ids[t * S::K + lane] = myId;
+    a.weights[t * S::K + lane] = w;
+    if constexpr (S::Counts)
+      atomicAdd(blockCount + myId, 1);
   }
 }
 
 /// The kernel body: persistent warps over the token range.
 template <class S> __device__ void routeTokens(const RouteArgs<S> &a) {
   const int lane = threadIdx.x % kWarpSize;
-  const int64_t warp =
-      static_cast<int64_t>(blockIdx.x) * S::WarpsPerBlock + threadIdx.x / kWarpSize;
+  const int64_t warp = static_cast<int64_t>(blockIdx.x) * S::WarpsPerBlock +
+                       threadIdx.x / kWarpSize;
   const int64_t numWarps = static_cast<int64_t>(gridDim.x) * S::WarpsPerBlock;
 
-  float bias[S::V];
-#pragma unroll
-  for (int j = 0; j < S::V; ++j) {
-    int e = lane * S::V + j;
-    bias[j] = (S::HasBias && e < S::E) ? __ldg(a.bias + e) : 0.0f;
+  // Tokens per expert of this block; integer sums are exact, so the atomics
+  // keep the counts deterministic.
+  __shared__ int blockCount[S::Counts ? S::E : 1];
+  if constexpr (S::Counts) {
+    for (int e = threadIdx.x; e < S::E; e += S::BlockSize)
+      blockCount[e] = 0;
+    __syncthreads();
   }
-  int count[S::V];
-#pragma unroll
-  for (int j = 0; j < S::V; ++j)
-    count[j] = 0;
 
   // The next token's row is in flight while this one is routed.
   float cur[S::V], next[S::V];
@@ -263,24 +363,13 @@ template <class S> __device__ void routeTokens(const RouteArgs<S> &a) {
   for (; t < a.numTokens; t += numWarps) {
     if (t + numWarps < a.numTokens)
       loadRow<S>(a, t + numWarps, next, lane);
-    routeToken<S>(a, t, cur, bias, count, lane);
+    routeToken<S>(a, t, cur, blockCount, lane);
 #pragma unroll
     for (int j = 0; j < S::V; ++j)
       cur[j] = next[j];
   }
 
   if constexpr (S::Counts) {
-    // Integer sums are exact, so atomics keep the counts deterministic.
-    __shared__ int blockCount[S::E];
-    for (int e = threadIdx.x; e < S::E; e += S::BlockSize)
-      blockCount[e] = 0;
-    __syncthreads();
-#pragma unroll
-    for (int j = 0; j < S::V; ++j) {
-      int e = lane * S::V + j;
-      if (e < S::E && count[j])
-        atomicAdd(&blockCount[e], count[j]);
-    }
     __syncthreads();
     for (int e = threadIdx.x; e < S::E; e += S::BlockSize)
       if (blockCount[e])
@@ -319,12 +408,12 @@ inline cudaError_t routeGrid(const void *kernel, int64_t numTokens, int *grid) {
 
 /// Checks that do not need the device: sizes and alignment of the logits
 /// (16-byte vector loads).
-template <class S>
-inline cudaError_t checkRouteArgs(const RouteArgs<S> &a) {
+template <class S> inline cudaError_t checkRouteArgs(const RouteArgs<S> &a) {
   if (a.numTokens < 0 || (a.numTokens && (!a.logits || !a.ids || !a.weights)) ||
       (S::HasBias && !a.bias) || (S::Counts && !a.counts))
     return cudaErrorInvalidValue;
-  if (reinterpret_cast<uintptr_t>(a.logits) % 16 != 0)
+  if (reinterpret_cast<uintptr_t>(a.logits) % 16 != 0 ||
+      reinterpret_cast<uintptr_t>(a.bias) % 16 != 0)
     return cudaErrorMisalignedAddress;
   return cudaSuccess;
 }
@@ -333,12 +422,10 @@ inline cudaError_t checkRouteArgs(const RouteArgs<S> &a) {
 /// the counts on the stream when they are produced, and sizes the grid
 /// (0 blocks for T = 0). Never synchronises.
 template <class S>
-inline cudaError_t routePrepare(const void *kernel,
-                                const typename S::In *logits,
-                                const float *bias, int32_t *ids,
-                                float *weights, int32_t *counts,
-                                int64_t numTokens, cudaStream_t stream,
-                                int *grid) {
+inline cudaError_t
+routePrepare(const void *kernel, const typename S::In *logits,
+             const float *bias, int32_t *ids, float *weights, int32_t *counts,
+             int64_t numTokens, cudaStream_t stream, int *grid) {
   *grid = 0;
   RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, 1.0f};
   if (cudaError_t err = checkRouteArgs<S>(a))
