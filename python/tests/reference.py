@@ -338,3 +338,25 @@ def combine(expert_out, row_map, w, shared=None):
     if shared is not None:
         out += shared
     return out.astype(F32)
+
+
+def resample_topk_near_ties(z, func, k, rng, gap=1e-5, scale=2.0):
+    """Redraws the rows of the logits z whose k-th and (k+1)-th scores are
+    within `gap` relative: there the plain top-k (the `topk` count source)
+    is a near-tie that float rounding may settle either way, and a loss
+    check would measure the tie instead of the kernel."""
+    z = np.array(z, dtype=np.float32, copy=True)
+    if z.shape[1] <= k:
+        return z
+    while True:
+        zz = z.astype(np.float64)
+        if func == "sigmoid":
+            s = 1 / (1 + np.exp(-zz))
+        else:
+            e = np.exp(zz - zz.max(axis=1, keepdims=True))
+            s = e / e.sum(axis=1, keepdims=True)
+        part = -np.sort(-s, axis=1)[:, k - 1:k + 1]
+        bad = np.abs(part[:, 0] - part[:, 1]) <= gap * np.abs(part[:, 0])
+        if not bad.any():
+            return z
+        z[bad] = rng.normal(0.0, scale, size=(int(bad.sum()), z.shape[1])).astype(np.float32)

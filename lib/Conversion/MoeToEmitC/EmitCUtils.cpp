@@ -40,3 +40,13 @@ void mlir::moe::emitcuda::emitReturnOnError(ImplicitLocOpBuilder &b,
       b, b.getStringAttr("if ({} != cudaSuccess) return {};"),
       ValueRange{err, err});
 }
+
+void mlir::moe::emitcuda::emitGuard(ImplicitLocOpBuilder &b, StringRef text,
+                                    ValueRange args) {
+  emitc::VerbatimOp::create(b, b.getStringAttr(text), args);
+}
+
+Value mlir::moe::emitcuda::namedPointer(ImplicitLocOpBuilder &b, Type element,
+                                        StringRef name) {
+  return emitc::LiteralOp::create(b, pointer(b.getContext(), element), name);
+}

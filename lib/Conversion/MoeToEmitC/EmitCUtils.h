@@ -21,6 +21,16 @@ Type constPointer(MLIRContext *ctx, Type element);
 Type pointer(MLIRContext *ctx, Type element);
 Type opaque(MLIRContext *ctx, StringRef text);
 
+/// A workspace buffer a kernel needs beyond the op's results.
+struct Scratch {
+  std::string cType;    // element type in C
+  std::string rowsExpr; // rows, a C expression in `moe_T`
+  int64_t rowBytes;
+};
+
+/// The C name of the token count inside a launcher.
+inline constexpr const char *kTokens = "moe_T";
+
 /// What a fused op's lowering needs from the launcher being built.
 struct LaunchContext {
   /// Module-level builder: kernels and type aliases go before the launcher.
@@ -33,9 +43,17 @@ struct LaunchContext {
   /// parameter), or null when the tensor has no buffer (diagnosed by the
   /// caller).
   std::function<Value(Value)> bufferOf;
+  /// The i-th scratch buffer this op asked for (see scratchOf).
+  std::function<Value(unsigned)> scratch;
   Value numTokens;
   Value stream;
 };
+
+/// Emits `if (cond) return err;` style guard text.
+void emitGuard(ImplicitLocOpBuilder &b, StringRef text, ValueRange args = {});
+
+/// A C pointer value named `name` (declared by earlier verbatim text).
+Value namedPointer(ImplicitLocOpBuilder &b, Type element, StringRef name);
 
 /// Emits `if (err != cudaSuccess) return err;` for an error value.
 void emitReturnOnError(ImplicitLocOpBuilder &b, Value err);

@@ -1,21 +1,24 @@
 //===- MoeToEmitC.cpp - the convert-moe-to-emitc pass ---------------------===//
 //
 // Turns each func.func of fused moe ops into an `extern "C"` host launcher
-// and one `__global__` kernel per op. The launcher takes a device pointer per
-// tensor argument (const) and per result (written), the token count and a
-// stream; it checks its arguments and returns the first CUDA error.
+// and one or more `__global__` kernels per op. The launcher takes a device
+// pointer per tensor argument (const) and per result (written), a
+// workspace when values pass between kernels, the token count and a stream;
+// it checks its arguments and returns the first CUDA error. A launcher with
+// a workspace comes with `size_t <name>_workspace_size(int64_t num_tokens)`.
 //
 //===----------------------------------------------------------------------===//
 
 #include "EmitCUtils.h"
 #include "RoutingToEmitC.h"
 
+#include "moe/Conversion/MoeToEmitC/MoeToEmitC.h"
 #include "moe/Conversion/Passes.h"
 #include "moe/Dialect/Moe/IR/MoeOps.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::moe {
@@ -30,14 +33,59 @@ using namespace mlir::moe::emitcuda;
 /// Names of a fused op's operands and results, for the launcher's
 /// parameters and its header.
 static StringRef operandName(Operation *op, unsigned index) {
-  if (auto route = dyn_cast<FusedRouteOp>(op))
-    return index == 0 ? (route.getFunc() ? "logits" : "scores") : "bias";
-  return "";
+  return llvm::TypeSwitch<Operation *, StringRef>(op)
+      .Case<FusedRouteOp>([&](FusedRouteOp route) -> StringRef {
+        return index == 0 ? (route.getFunc() ? "logits" : "scores") : "bias";
+      })
+      .Case<FusedRouteStatsOp>(
+          [&](auto) -> StringRef { return index == 0 ? "logits" : "bias"; })
+      .Case<BiasUpdateOp>(
+          [&](auto) -> StringRef { return index == 0 ? "bias" : "counts"; })
+      .Case<FusedLossGradOp>(
+          [&](auto) -> StringRef { return index == 0 ? "logits" : ""; })
+      .Default([](Operation *) { return ""; });
 }
 static StringRef resultName(Operation *op, unsigned index) {
-  if (isa<FusedRouteOp>(op))
-    return index == 0 ? "ids" : index == 1 ? "weights" : "counts";
-  return "";
+  return llvm::TypeSwitch<Operation *, StringRef>(op)
+      .Case<FusedRouteOp, FusedRouteStatsOp>([&](auto) -> StringRef {
+        return index == 0   ? "ids"
+               : index == 1 ? "weights"
+               : index == 2 ? "counts"
+                            : "stats";
+      })
+      .Case<LossFromStatsOp>([&](auto) -> StringRef {
+        return index == 0 ? "loss" : "loss_weights";
+      })
+      .Case<FusedLossGradOp>([](auto) -> StringRef { return "grad"; })
+      .Case<BiasUpdateOp>([](auto) -> StringRef { return "new_bias"; })
+      .Default([](Operation *) { return ""; });
+}
+
+/// The C expression (in moe_T) for the rows of a result's leading dim.
+static std::string leadingRows(OpResult result) {
+  auto type = cast<RankedTensorType>(result.getType());
+  if (type.getRank() == 0)
+    return "1";
+  if (!type.isDynamicDim(0))
+    return std::to_string(type.getDimSize(0));
+  Operation *op = result.getOwner();
+  if (auto st = dyn_cast<FusedRouteStatsOp>(op))
+    if (result == st.getStats())
+      return llvm::formatv("moe::cuda::ceilDiv({0}, {1})", kTokens,
+                           st.getChunkAttr().getInt())
+          .str();
+  if (auto loss = dyn_cast<LossFromStatsOp>(op)) {
+    int64_t seqLen = loss.getConfig().getSeqLen();
+    return seqLen ? llvm::formatv("({0} / {1})", kTokens, seqLen).str()
+                  : llvm::formatv("({0} > 0 ? 1 : 0)", kTokens).str();
+  }
+  return kTokens;
+}
+
+static int64_t elementBytes(Type type) {
+  if (type.isInteger(1))
+    return 1;
+  return type.getIntOrFloatBitWidth() / 8;
 }
 
 static std::string describe(RankedTensorType type) {
@@ -52,6 +100,14 @@ static std::string describe(RankedTensorType type) {
 }
 
 namespace {
+/// A workspace buffer: an intermediate tensor or a kernel's scratch.
+struct Buffer {
+  Type element;
+  std::string cType;
+  std::string rows;
+  int64_t rowBytes;
+};
+
 class LauncherLowering {
 public:
   explicit LauncherLowering(func::FuncOp func) : func(func) {}
@@ -62,42 +118,51 @@ public:
     MLIRContext *ctx = func.getContext();
     ImplicitLocOpBuilder m(func.getLoc(), func);
     FunctionType type = func.getFunctionType();
+    bool hasWorkspace = !buffers.empty();
 
-    // Parameters: inputs, outputs, num_tokens, stream.
+    // Parameters: inputs, outputs, [workspace], num_tokens, stream.
     SmallVector<Type> params;
     SmallVector<Attribute> names, cTypes;
     llvm::StringMap<unsigned> used;
-    auto addParam = [&](Type t, std::string name, std::string cType) {
+    std::string doc;
+    auto addParam = [&](Type t, std::string name, std::string cType,
+                        std::string what) {
       unsigned n = used[name]++;
       if (n)
         name += std::to_string(n);
       params.push_back(t);
       names.push_back(m.getStringAttr(name));
       cTypes.push_back(m.getStringAttr(cType));
+      if (!what.empty())
+        doc += "  " + name + ": " + what + "\n";
     };
-    std::string doc;
     for (auto [i, t] : llvm::enumerate(type.getInputs())) {
       auto tensor = cast<RankedTensorType>(t);
-      std::string name = inputNames[i].empty() ? "arg" + std::to_string(i)
-                                               : inputNames[i].str();
-      addParam(constPointer(ctx, tensor.getElementType()), name,
-               "const " + cElementType(tensor.getElementType()) + "*");
-      doc += "  " + cast<StringAttr>(names.back()).str() + ": " +
-             describe(tensor) + " " + cElementType(tensor.getElementType()) +
-             " (input)\n";
+      Type elem = tensor.getElementType();
+      addParam(constPointer(ctx, elem),
+               inputNames[i].empty() ? "arg" + std::to_string(i)
+                                     : inputNames[i].str(),
+               "const " + cElementType(elem) + "*",
+               describe(tensor) + " " + cElementType(elem) + " (input)");
     }
     for (auto [i, t] : llvm::enumerate(type.getResults())) {
       auto tensor = cast<RankedTensorType>(t);
-      std::string name = resultNames[i].empty() ? "result" + std::to_string(i)
-                                                : resultNames[i].str();
-      addParam(pointer(ctx, tensor.getElementType()), name,
-               cElementType(tensor.getElementType()) + "*");
-      doc += "  " + cast<StringAttr>(names.back()).str() + ": " +
-             describe(tensor) + " " + cElementType(tensor.getElementType()) +
-             " (output)\n";
+      Type elem = tensor.getElementType();
+      addParam(pointer(ctx, elem),
+               resultNames[i].empty() ? "result" + std::to_string(i)
+                                      : resultNames[i].str(),
+               cElementType(elem) + "*",
+               describe(tensor) + " " + cElementType(elem) + " (output)");
     }
-    addParam(m.getI64Type(), "num_tokens", "int64_t");
-    addParam(opaque(ctx, "cudaStream_t"), "stream", "cudaStream_t");
+    std::string sizeFn = (func.getName() + "_workspace_size").str();
+    if (hasWorkspace)
+      addParam(emitc::PointerType::get(opaque(ctx, "void")), "workspace",
+               "void*", sizeFn + "(num_tokens) bytes of device memory");
+    addParam(m.getI64Type(), "num_tokens", "int64_t", "");
+    addParam(opaque(ctx, "cudaStream_t"), "stream", "cudaStream_t", "");
+
+    if (hasWorkspace)
+      emitWorkspaceSize(m, sizeFn);
 
     Type errorType = opaque(ctx, "cudaError_t");
     auto launcher = emitc::FuncOp::create(
@@ -110,23 +175,45 @@ public:
     Block *entry = launcher.addEntryBlock();
     unsigned numInputs = type.getNumInputs();
     unsigned numResults = type.getNumResults();
-    Value numTokens = entry->getArgument(numInputs + numResults);
-    Value stream = entry->getArgument(numInputs + numResults + 1);
+    unsigned next = numInputs + numResults;
+    Value workspace = hasWorkspace ? entry->getArgument(next++) : Value();
+    Value numTokens = entry->getArgument(next);
+    Value stream = entry->getArgument(next + 1);
 
-    // Kernels go right before the launcher, in op order.
     ImplicitLocOpBuilder body(func.getLoc(), ctx);
     body.setInsertionPointToStart(entry);
-    emitc::VerbatimOp::create(
-        body, body.getStringAttr("if ({} < 0) return cudaErrorInvalidValue;"),
-        ValueRange{numTokens});
+    emitGuard(body, std::string("const int64_t ") + kTokens + " = {};",
+              numTokens);
+    emitGuard(body, std::string("if (") + kTokens +
+                        " < 0) return cudaErrorInvalidValue;");
     if (staticTokens)
-      emitc::VerbatimOp::create(
-          body,
-          body.getStringAttr(llvm::formatv("if ({{} != {0}) return "
-                                           "cudaErrorInvalidValue;",
-                                           *staticTokens)
-                                 .str()),
-          ValueRange{numTokens});
+      emitGuard(body, llvm::formatv("if ({0} != {1}) return "
+                                    "cudaErrorInvalidValue;",
+                                    kTokens, *staticTokens)
+                          .str());
+
+    // Carve the workspace: buffer i at a 256-byte aligned offset.
+    SmallVector<Value> bufferValues;
+    if (hasWorkspace) {
+      emitGuard(body,
+                "if ({} == nullptr && " + sizeFn + "(" + kTokens +
+                    ") > 0) return cudaErrorInvalidValue;",
+                workspace);
+      emitGuard(body, "char* moe_ws = static_cast<char*>({});", workspace);
+      emitGuard(body, "int64_t moe_off = 0;");
+      for (auto [i, buf] : llvm::enumerate(buffers)) {
+        std::string name = "moe_buf" + std::to_string(i);
+        emitGuard(body, llvm::formatv("{0}* {1} = reinterpret_cast<{0}*>("
+                                      "moe_ws + moe_off);",
+                                      buf.cType, name)
+                            .str());
+        emitGuard(body, llvm::formatv("moe_off += moe::cuda::wsBytes({0} * "
+                                      "{1});",
+                                      buf.rows, buf.rowBytes)
+                            .str());
+        bufferValues.push_back(namedPointer(body, buf.element, name));
+      }
+    }
 
     m.setInsertionPoint(launcher);
     auto bufferOf = [&](Value v) -> Value {
@@ -136,21 +223,37 @@ public:
       auto it = resultIndex.find(v);
       if (it != resultIndex.end())
         return entry->getArgument(numInputs + it->second);
+      auto ws = workspaceIndex.find(v);
+      if (ws != workspaceIndex.end())
+        return bufferValues[ws->second];
       return Value();
     };
     unsigned index = 0;
     for (Operation &op : func.getBody().front().without_terminator()) {
+      auto scratchOf = [&](unsigned i) -> Value {
+        return bufferValues[scratchIndex[&op][i]];
+      };
       LaunchContext lctx{
           m,
           body,
           (func.getName() + "_k" + std::to_string(index++)).str(),
           bufferOf,
+          scratchOf,
           numTokens,
           stream};
-      if (auto route = dyn_cast<FusedRouteOp>(op)) {
-        if (failed(emitFusedRoute(route, lctx)))
-          return failure();
-      }
+      LogicalResult emitted =
+          llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+              .Case<FusedRouteOp, FusedRouteStatsOp>(
+                  [&](Operation *o) { return emitFusedRoute(o, lctx); })
+              .Case<LossFromStatsOp>(
+                  [&](Operation *o) { return emitLossFromStats(o, lctx); })
+              .Case<FusedLossGradOp>(
+                  [&](Operation *o) { return emitFusedLossGrad(o, lctx); })
+              .Case<BiasUpdateOp>(
+                  [&](Operation *o) { return emitBiasUpdate(o, lctx); })
+              .Default([](Operation *) { return failure(); });
+      if (failed(emitted))
+        return failure();
     }
     Value ok = emitc::LiteralOp::create(body, errorType, "cudaSuccess");
     emitc::ReturnOp::create(body, ok);
@@ -159,8 +262,39 @@ public:
   }
 
 private:
-  /// Only fused ops of supported kinds, operands from the arguments,
-  /// results straight to the function results.
+  /// size_t <name>_workspace_size(int64_t num_tokens)
+  void emitWorkspaceSize(ImplicitLocOpBuilder &m, StringRef name) {
+    MLIRContext *ctx = m.getContext();
+    Type sizeType = opaque(ctx, "size_t");
+    auto fn = emitc::FuncOp::create(
+        m, name, m.getFunctionType({m.getI64Type()}, {sizeType}));
+    fn.setSpecifiersAttr(m.getStrArrayAttr({"extern \"C\""}));
+    fn->setAttr(kLauncherAttr, m.getUnitAttr());
+    fn->setAttr(kArgNamesAttr, m.getStrArrayAttr({"num_tokens"}));
+    fn->setAttr(kArgTypesAttr, m.getStrArrayAttr({"int64_t"}));
+    fn->setAttr(kResultTypeAttr, m.getStringAttr("size_t"));
+    fn->setAttr(kDocAttr,
+                m.getStringAttr("  bytes of workspace " + func.getName().str() +
+                                " needs for num_tokens tokens (0 when "
+                                "num_tokens < 0)\n"));
+    OpBuilder::InsertionGuard guard(m);
+    Block *entry = fn.addEntryBlock();
+    m.setInsertionPointToStart(entry);
+    emitGuard(m, std::string("const int64_t ") + kTokens + " = {};",
+              entry->getArgument(0));
+    emitGuard(m, std::string("if (") + kTokens + " < 0) return 0;");
+    emitGuard(m, "int64_t moe_total = 0;");
+    for (const Buffer &buf : buffers)
+      emitGuard(m, llvm::formatv("moe_total += moe::cuda::wsBytes({0} * {1});",
+                                 buf.rows, buf.rowBytes)
+                       .str());
+    Value total =
+        emitc::LiteralOp::create(m, sizeType, "static_cast<size_t>(moe_total)");
+    emitc::ReturnOp::create(m, total);
+  }
+
+  /// Only fused ops of supported kinds; results that are not returned get
+  /// workspace buffers.
   LogicalResult check() {
     FunctionType type = func.getFunctionType();
     for (Type t :
@@ -192,21 +326,47 @@ private:
       if (isa<ScoreOp, RouteOp, ExpertCountsOp>(op))
         return op.emitOpError() << "is not fused: run moe-fuse-routing first "
                                    "(moe-lower-to-cuda does)";
-      if (!isa<FusedRouteOp>(op))
+      if (isa<BalanceLossOp, BalanceLossGradOp>(op))
+        return op.emitOpError()
+               << "is not fused with a routing: the CUDA backend computes "
+                  "balance losses from the statistics of the routing kernel "
+                  "(moe-fuse-routing fuses losses whose scores come from a "
+                  "moe.score feeding a moe.route, with compatible statistics)";
+      if (!isa<FusedRouteOp, FusedRouteStatsOp, LossFromStatsOp,
+               FusedLossGradOp, BiasUpdateOp>(op))
         return op.emitOpError() << "has no CUDA lowering yet";
       for (auto [i, v] : llvm::enumerate(op.getOperands()))
         if (auto arg = dyn_cast<BlockArgument>(v))
           if (inputNames[arg.getArgNumber()].empty())
             inputNames[arg.getArgNumber()] = operandName(&op, i);
-      for (auto [i, v] : llvm::enumerate(op.getResults())) {
+      for (OpResult v : op.getResults()) {
         auto it = resultIndex.find(v);
-        if (it != resultIndex.end())
-          resultNames[it->second] = resultName(&op, i);
+        if (it != resultIndex.end()) {
+          resultNames[it->second] = resultName(&op, v.getResultNumber());
+          continue;
+        }
+        auto tensor = cast<RankedTensorType>(v.getType());
+        int64_t rowBytes = elementBytes(tensor.getElementType());
+        for (int64_t d = 1; d < tensor.getRank(); ++d)
+          rowBytes *= tensor.getDimSize(d);
+        workspaceIndex[v] = buffers.size();
+        buffers.push_back(Buffer{tensor.getElementType(),
+                                 cElementType(tensor.getElementType()),
+                                 leadingRows(v), rowBytes});
       }
-      int64_t t =
-          cast<RankedTensorType>(op.getOperand(0).getType()).getDimSize(0);
-      if (!ShapedType::isDynamic(t))
-        staticTokens = t;
+      for (const Scratch &s : lossScratch(&op)) {
+        scratchIndex[&op].push_back(buffers.size());
+        Type elem = s.cType == "double"
+                        ? Type(Float64Type::get(op.getContext()))
+                        : Type(Float32Type::get(op.getContext()));
+        buffers.push_back(Buffer{elem, s.cType, s.rowsExpr, s.rowBytes});
+      }
+      if (isa<FusedRouteOp, FusedRouteStatsOp>(op)) {
+        int64_t t =
+            cast<RankedTensorType>(op.getOperand(0).getType()).getDimSize(0);
+        if (!ShapedType::isDynamic(t))
+          staticTokens = t;
+      }
     }
     return success();
   }
@@ -215,6 +375,9 @@ private:
   DenseMap<Value, unsigned> resultIndex;
   SmallVector<StringRef> inputNames, resultNames;
   std::optional<int64_t> staticTokens;
+  SmallVector<Buffer> buffers;
+  DenseMap<Value, unsigned> workspaceIndex;
+  DenseMap<Operation *, SmallVector<unsigned>> scratchIndex;
 };
 
 struct ConvertMoeToEmitCPass
@@ -225,7 +388,7 @@ struct ConvertMoeToEmitCPass
     b.setInsertionPointToStart(module.getBody());
     emitc::IncludeOp::create(b, "cuda_runtime.h", /*is_standard_include=*/true);
     emitc::IncludeOp::create(b, "stdint.h", /*is_standard_include=*/true);
-    emitc::IncludeOp::create(b, "moe/Runtime/cuda/Routing.cuh",
+    emitc::IncludeOp::create(b, "moe/Runtime/cuda/Loss.cuh",
                              /*is_standard_include=*/false);
 
     bool failedAny = false;

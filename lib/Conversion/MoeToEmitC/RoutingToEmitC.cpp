@@ -29,33 +29,110 @@ constexpr int64_t kMaxGroupSum = 4;  // top-n merge of sorted lists
 constexpr int64_t kWarp = 32;
 } // namespace
 
+namespace {
+/// What the two fused routing ops share, for the emitter.
+struct RouteView {
+  Operation *op;
+  Value logits, bias, ids, weights, counts, stats;
+  std::optional<ScoreFunc> func;
+  int64_t numExperts, k, groups, groupTopk, groupSum;
+  bool normalize;
+  FloatAttr scale;
+  BalanceLossAttr loss; // with statistics
+  int64_t chunk = 1;
+};
+
+RouteView viewOf(Operation *operation) {
+  RouteView v;
+  v.op = operation;
+  if (auto op = dyn_cast<FusedRouteOp>(operation)) {
+    v.logits = op.getLogits();
+    v.bias = op.getBias();
+    v.ids = op.getIds();
+    v.weights = op.getWeights();
+    v.counts = op.getCounts();
+    v.func = op.getFunc();
+    v.numExperts = op.getNumExperts();
+    v.k = op.getKAttr().getInt();
+    v.groups = op.getGroupsAttr().getInt();
+    v.groupTopk = op.getGroupTopkAttr().getInt();
+    v.groupSum = op.getGroupScore().getCount();
+    v.normalize = op.getNormalize();
+    v.scale = op.getScaleAttr();
+  } else {
+    auto st = cast<FusedRouteStatsOp>(operation);
+    v.logits = st.getLogits();
+    v.bias = st.getBias();
+    v.ids = st.getIds();
+    v.weights = st.getWeights();
+    v.counts = st.getCounts();
+    v.stats = st.getStats();
+    v.func = st.getFunc();
+    v.numExperts = st.getNumExperts();
+    v.k = st.getKAttr().getInt();
+    v.groups = st.getGroupsAttr().getInt();
+    v.groupTopk = st.getGroupTopkAttr().getInt();
+    v.groupSum = st.getGroupScore().getCount();
+    v.normalize = st.getNormalize();
+    v.scale = st.getScaleAttr();
+    v.loss = st.getLoss();
+    v.chunk = st.getChunkAttr().getInt();
+  }
+  return v;
+}
+
+std::string specOf(const RouteView &v) {
+  Type input = cast<ShapedType>(v.logits.getType()).getElementType();
+  const char *func = "None";
+  if (v.func)
+    func = *v.func == ScoreFunc::sigmoid ? "Sigmoid" : "Softmax";
+  std::string stats = "moe::cuda::NoStats";
+  if (v.loss)
+    stats = llvm::formatv(
+        "moe::cuda::LossStats<{0}, {1}, {2}, {3}>",
+        v.loss.getKind() == LossKind::sequence ? "true" : "false",
+        v.loss.getCounts() == CountSource::topk ? "true" : "false",
+        v.loss.getDevices(), v.chunk);
+  return llvm::formatv("moe::cuda::RouteSpec<{0}, {1}, {2}, {3}, {4}, {5}, "
+                       "moe::cuda::ScoreFunc::{6}, {7}, {8}, {9}, {10}>",
+                       cElementType(input), v.numExperts, v.k, v.groups,
+                       v.groupTopk, v.groups > 1 ? v.groupSum : 1, func,
+                       v.normalize ? "true" : "false",
+                       v.bias ? "true" : "false", v.counts ? "true" : "false",
+                       stats)
+      .str();
+}
+} // namespace
+
 LogicalResult mlir::moe::checkRoutingKernelLimits(Operation *operation) {
-  auto op = cast<FusedRouteOp>(operation);
-  int64_t e = op.getNumExperts(), k = op.getK(), g = op.getGroups();
-  int64_t n = op.getGroupScore().getCount();
+  RouteView v = viewOf(operation);
+  Operation *op = operation;
+  int64_t e = v.numExperts, k = v.k, g = v.groups;
+  int64_t n = v.groupSum;
   if (e > kMaxExperts)
-    return op.emitOpError() << "has " << e
-                            << " experts; the CUDA routing kernel holds at "
-                               "most "
-                            << kMaxExperts << " (16 scores per lane of a warp)";
+    return op->emitOpError()
+           << "has " << e
+           << " experts; the CUDA routing kernel holds at "
+              "most "
+           << kMaxExperts << " (16 scores per lane of a warp)";
   if (k > kMaxK)
-    return op.emitOpError()
+    return op->emitOpError()
            << "'k' (" << k << ") exceeds the CUDA routing kernel's limit of "
            << kMaxK << " (one warp lane per slot)";
   if (g > kMaxGroups)
-    return op.emitOpError()
+    return op->emitOpError()
            << "'groups' (" << g
            << ") exceeds the CUDA routing kernel's limit of " << kMaxGroups;
   if (g > 1 && n > kMaxGroupSum)
-    return op.emitOpError() << "'group_score' topk_sum<" << n
-                            << "> exceeds the CUDA routing kernel's limit of "
-                               "topk_sum<"
-                            << kMaxGroupSum << ">";
+    return op->emitOpError() << "'group_score' topk_sum<" << n
+                             << "> exceeds the CUDA routing kernel's limit of "
+                                "topk_sum<"
+                             << kMaxGroupSum << ">";
   int64_t perLane = (e + kWarp - 1) / kWarp;
   int64_t perGroup = e / g;
   int64_t lanes = perGroup / perLane;
   if (g > 1 && (perGroup % perLane != 0 || !llvm::isPowerOf2_64(lanes)))
-    return op.emitOpError()
+    return op->emitOpError()
            << "groups of " << perGroup << " experts do not map onto whole "
            << "warp lanes (" << perLane
            << " experts per lane; a group must be a power-of-two number of "
@@ -63,34 +140,19 @@ LogicalResult mlir::moe::checkRoutingKernelLimits(Operation *operation) {
   return success();
 }
 
-static std::string specOf(FusedRouteOp op) {
-  Type input = op.getLogits().getType().getElementType();
-  const char *func = "None";
-  if (std::optional<ScoreFunc> f = op.getFunc())
-    func = *f == ScoreFunc::sigmoid ? "Sigmoid" : "Softmax";
-  int64_t groupSum = op.getGroups() > 1 ? op.getGroupScore().getCount() : 1;
-  return llvm::formatv("moe::cuda::RouteSpec<{0}, {1}, {2}, {3}, {4}, {5}, "
-                       "moe::cuda::ScoreFunc::{6}, {7}, {8}, {9}>",
-                       cElementType(input), op.getNumExperts(), op.getK(),
-                       op.getGroups(), op.getGroupTopk(), groupSum, func,
-                       op.getNormalize() ? "true" : "false",
-                       op.getBias() ? "true" : "false",
-                       op.getCounts() ? "true" : "false")
-      .str();
-}
-
-LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
+LogicalResult mlir::moe::emitcuda::emitFusedRoute(Operation *operation,
                                                   LaunchContext &ctx) {
-  if (failed(checkRoutingKernelLimits(op)))
+  if (failed(checkRoutingKernelLimits(operation)))
     return failure();
-  MLIRContext *mctx = op.getContext();
+  RouteView v = viewOf(operation);
+  MLIRContext *mctx = operation->getContext();
   ImplicitLocOpBuilder &m = ctx.module;
-  Type inElem = op.getLogits().getType().getElementType();
+  Type inElem = cast<ShapedType>(v.logits.getType()).getElementType();
   Type f32 = m.getF32Type(), i32 = m.getI32Type(), i64 = m.getI64Type();
 
   // using <prefix>_spec = moe::cuda::RouteSpec<...>;
   std::string spec = ctx.prefix + "_spec";
-  emitc::VerbatimOp::create(m, "using " + spec + " = " + specOf(op) + ";");
+  emitc::VerbatimOp::create(m, "using " + spec + " = " + specOf(v) + ";");
 
   // static __global__ __launch_bounds__(...) void <prefix>(...)
   SmallVector<Type> params = {constPointer(mctx, inElem),
@@ -99,7 +161,8 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
                               pointer(mctx, f32),
                               pointer(mctx, i32),
                               i64,
-                              f32};
+                              f32,
+                              pointer(mctx, f32)};
   auto kernel =
       emitc::FuncOp::create(m, ctx.prefix, m.getFunctionType(params, {}));
   std::string bounds =
@@ -117,18 +180,19 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
 
   // Launch: buffers, argument checks, zeroed counts, grid, kernel.
   ImplicitLocOpBuilder &b = ctx.body;
-  Value logits = ctx.bufferOf(op.getLogits());
-  Value bias = op.getBias() ? ctx.bufferOf(op.getBias()) : Value();
-  Value ids = ctx.bufferOf(op.getIds());
-  Value weights = ctx.bufferOf(op.getWeights());
-  Value counts = op.getCounts() ? ctx.bufferOf(op.getCounts()) : Value();
-  if (!logits || (op.getBias() && !bias) || !ids || !weights ||
-      (op.getCounts() && !counts))
-    return op.emitOpError("needs its operands to be function arguments and "
-                          "its results to be function results (buffers in "
-                          "between need a workspace)");
+  Value logits = ctx.bufferOf(v.logits);
+  Value bias = v.bias ? ctx.bufferOf(v.bias) : Value();
+  Value ids = ctx.bufferOf(v.ids);
+  Value weights = ctx.bufferOf(v.weights);
+  Value counts = v.counts ? ctx.bufferOf(v.counts) : Value();
+  Value stats = v.stats ? ctx.bufferOf(v.stats) : Value();
+  if (!logits || (v.bias && !bias) || !ids || !weights ||
+      (v.counts && !counts) || (v.stats && !stats))
+    return operation->emitOpError(
+        "needs its operands to be function arguments and its results to be "
+        "function results (buffers in between need a workspace)");
 
-  Value scale = emitc::ConstantOp::create(b, f32, op.getScaleAttr());
+  Value scale = emitc::ConstantOp::create(b, f32, v.scale);
   Value grid = emitc::VariableOp::create(b, emitc::LValueType::get(i32),
                                          b.getI32IntegerAttr(0));
   Value gridPtr =
@@ -140,10 +204,10 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
       emitc::OpaqueAttr::get(mctx, "reinterpret_cast<const void*>(" +
                                        ctx.prefix + ")"),
       b.getIndexAttr(0)};
-  auto addOptional = [&](Value v) {
-    if (v) {
+  auto addOptional = [&](Value value) {
+    if (value) {
       args.push_back(b.getIndexAttr(operands.size()));
-      operands.push_back(v);
+      operands.push_back(value);
     } else {
       args.push_back(emitc::OpaqueAttr::get(mctx, "nullptr"));
     }
@@ -152,10 +216,11 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
   addOptional(ids);
   addOptional(weights);
   addOptional(counts);
-  for (Value v : {ctx.numTokens, ctx.stream, gridPtr}) {
+  for (Value value : {ctx.numTokens, ctx.stream, gridPtr}) {
     args.push_back(b.getIndexAttr(operands.size()));
-    operands.push_back(v);
+    operands.push_back(value);
   }
+  addOptional(stats);
   Value err = emitc::CallOpaqueOp::create(
                   b, opaque(mctx, "cudaError_t"), "moe::cuda::routePrepare",
                   operands, b.getArrayAttr(args),
@@ -167,7 +232,8 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
   std::string launch = "if ({} > 0) " + ctx.prefix + "<<<{}, " + spec +
                        "::BlockSize, 0, {}>>>({}, " +
                        (bias ? "{}" : "nullptr") + ", {}, {}, " +
-                       (counts ? "{}" : "nullptr") + ", {}, {});";
+                       (counts ? "{}" : "nullptr") + ", {}, {}, " +
+                       (stats ? "{}" : "nullptr") + ");";
   SmallVector<Value> fmt = {blocks, blocks, ctx.stream, logits};
   if (bias)
     fmt.push_back(bias);
@@ -175,6 +241,8 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(FusedRouteOp op,
   if (counts)
     fmt.push_back(counts);
   fmt.append({ctx.numTokens, scale});
+  if (stats)
+    fmt.push_back(stats);
   emitc::VerbatimOp::create(b, b.getStringAttr(launch), fmt);
   Value last = emitc::CallOpaqueOp::create(b, opaque(mctx, "cudaError_t"),
                                            "cudaGetLastError", ValueRange{})

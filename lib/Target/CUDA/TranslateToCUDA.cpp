@@ -69,7 +69,9 @@ LogicalResult mlir::moe::translateToCUDAHeader(Operation *module,
         text = rest;
       }
     }
-    os << "cudaError_t " << func.getName() << "(";
+    auto result = func->getAttrOfType<StringAttr>(kResultTypeAttr);
+    os << (result ? result.getValue() : StringRef("cudaError_t")) << " "
+       << func.getName() << "(";
     for (auto [i, pair] : llvm::enumerate(llvm::zip(types, names))) {
       auto [type, name] = pair;
       if (i)

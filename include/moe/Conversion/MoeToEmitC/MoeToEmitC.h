@@ -15,6 +15,7 @@ inline constexpr llvm::StringLiteral kLauncherAttr = "moe.launcher";
 inline constexpr llvm::StringLiteral kArgNamesAttr = "moe.arg_names";
 inline constexpr llvm::StringLiteral kArgTypesAttr = "moe.arg_types";
 inline constexpr llvm::StringLiteral kDocAttr = "moe.doc";
+inline constexpr llvm::StringLiteral kResultTypeAttr = "moe.result_type";
 
 /// Why the CUDA routing kernel cannot serve `op` (a moe.fused_route), or
 /// success. Shared by the conversion and its tests.

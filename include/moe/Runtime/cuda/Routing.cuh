@@ -22,13 +22,38 @@ namespace cuda {
 
 enum class ScoreFunc : int { None = 0, Sigmoid = 1, Softmax = 2 };
 
+/// No load-balancing statistics.
+struct NoStats {
+  static constexpr bool Enabled = false, Normalized = false, Topk = false;
+  static constexpr int Devices = 0, Chunk = 1;
+};
+
+/// Per-chunk load-balancing statistics produced with the routing, for the
+/// loss of a `#moe.loss`: a row of 2E + D floats per chunk of `Chunk`
+/// consecutive tokens (chunks never straddle a sequence): the count-source
+/// counts per expert, the sum over the chunk of q per expert (q = s / Σ s
+/// when Normalized, else s), and the tokens sent to each of D devices.
+/// Topk counts the plain top-K of the unbiased scores instead of the routed
+/// ids.
+template <bool Normalized_, bool Topk_, int Devices_, int Chunk_>
+struct LossStats {
+  static constexpr bool Enabled = true, Normalized = Normalized_, Topk = Topk_;
+  static constexpr int Devices = Devices_, Chunk = Chunk_;
+  static_assert(Chunk >= 1 && Devices >= 0 && Devices <= 32,
+                "chunk >= 1, at most 32 devices");
+};
+
 /// Compile-time configuration of a routing kernel. `In` is the logits
 /// element type; GroupSum is n of topk_sum<n> (1 for max, which selects the
 /// same groups); Counts adds the per-expert token counts of the selection.
 template <typename In_, int E_, int K_, int G_, int GroupTopk_, int GroupSum_,
-          ScoreFunc Func_, bool Normalize_, bool HasBias_, bool Counts_>
+          ScoreFunc Func_, bool Normalize_, bool HasBias_, bool Counts_,
+          class Stats_ = NoStats>
 struct RouteSpec {
   using In = In_;
+  using Stats = Stats_;
+  /// Width of a statistics row.
+  static constexpr int StatsWidth = 2 * E_ + Stats_::Devices;
   static constexpr int E = E_, K = K_, G = G_, GroupTopk = GroupTopk_,
                        GroupSum = GroupSum_;
   static constexpr ScoreFunc Func = Func_;
@@ -42,14 +67,18 @@ struct RouteSpec {
   /// Blocks per SM the register budget is sized for (__launch_bounds__):
   /// more resident warps hide the latency of the warp-wide reductions.
   /// (Softmax holds f64 values: fewer blocks, so no spills.)
-  static constexpr int MinBlocks = Func == ScoreFunc::Softmax ? (V <= 2    ? 5
-                                                                 : V <= 8  ? 4
-                                                                 : V <= 12 ? 3
-                                                                           : 2)
-                                                              : (V <= 2    ? 8
-                                                                 : V <= 8  ? 6
-                                                                 : V <= 12 ? 4
-                                                                           : 3);
+  static constexpr int MinBlocks =
+      Stats::Enabled               ? (Func == ScoreFunc::Softmax ? 2
+                                      : V <= 8                   ? 4
+                                                                 : 2)
+      : Func == ScoreFunc::Softmax ? (V <= 2    ? 5
+                                      : V <= 8  ? 4
+                                      : V <= 12 ? 3
+                                                : 2)
+                                   : (V <= 2    ? 8
+                                      : V <= 8  ? 6
+                                      : V <= 12 ? 4
+                                                : 3);
 
   static_assert(E >= 1 && E <= 512, "at most 512 experts (16 per lane)");
   static_assert(K >= 1 && K <= 32 && K <= E, "1 <= k <= min(32, E)");
@@ -72,6 +101,7 @@ template <class S> struct RouteArgs {
   int32_t *counts;              // [E] (zeroed by the launcher) or null
   int64_t numTokens;
   float scale;
+  float *stats = nullptr; // [ceil(T / Chunk), StatsWidth] with Stats
 };
 
 /// Per-token state of the score function that a single score can be
@@ -240,12 +270,111 @@ __device__ __forceinline__ void loadRow(const RouteArgs<S> &a, int64_t t,
   loadLane<S>(a.logits + t * S::E, x, lane);
 }
 
-/// Routes one token; lane k < K writes slot k and, with counts, adds the
-/// choice to the block's shared counts.
+/// The K best of the keys in the routing order: K picks, each a warp argmax
+/// over what the lanes offer (the best entry of their ranked list they have
+/// not given yet). The largest key wins, the lowest lane (= lowest expert)
+/// on ties. No register moves per pick; a lane whose list runs out rescans
+/// its untaken experts. Returns this lane's chosen slots as a bit mask;
+/// `myId` becomes the expert of pick `lane` (lane < K).
+template <class S, int Depth, bool WantIds = true>
+__device__ __forceinline__ uint32_t pickTopK(const uint32_t (&key)[S::V],
+                                             LaneTop<Depth> &top, int lane,
+                                             int &myId) {
+  uint32_t taken = 0u;
+  int used = 0;
+#pragma unroll
+  for (int r = 0; r < S::K; ++r) {
+    uint32_t offer = top.key[0];
+    int offerSlot = top.slot[0];
+#pragma unroll
+    for (int i = 1; i < Depth; ++i) {
+      offer = used == i ? top.key[i] : offer;
+      offerSlot = used == i ? top.slot[i] : offerSlot;
+    }
+    offer = used < Depth ? offer : 0u;
+    uint32_t best = __reduce_max_sync(kFullMask, offer);
+    int winner = __ffs(__ballot_sync(kFullMask, offer == best)) - 1;
+    if constexpr (WantIds) {
+      int slot = __shfl_sync(kFullMask, offerSlot, winner);
+      if (lane == r)
+        myId = winner * S::V + slot;
+    }
+    bool won = lane == winner;
+    used += won ? 1 : 0;
+    taken |= won ? 1u << offerSlot : 0u;
+    if constexpr (Depth < S::V) {
+      if (r + 1 < S::K && won && used == Depth) {
+        top.clear();
+#pragma unroll
+        for (int j = 0; j < S::V; ++j)
+          if (!((taken >> j) & 1u))
+            top.insert(key[j], j);
+        used = 0;
+      }
+    }
+  }
+  return taken;
+}
+
+/// Per-lane running statistics of the tokens a warp routed in a chunk.
+template <class S> struct StatsAcc {
+  float psum[S::V];
+  int count[S::V];
+  int deviceTokens; // lane d < D: tokens sent to device d
+
+  __device__ __forceinline__ void clear() {
+#pragma unroll
+    for (int j = 0; j < S::V; ++j) {
+      psum[j] = 0.0f;
+      count[j] = 0;
+    }
+    deviceTokens = 0;
+  }
+};
+
+/// Adds one token to the lane's statistics: `member` marks this lane's
+/// experts that the count source chose.
 template <class S>
-__device__ __forceinline__ void routeToken(const RouteArgs<S> &a, int64_t t,
-                                           const float (&x)[S::V],
-                                           int *blockCount, int lane) {
+__device__ __forceinline__ void accumulateStats(StatsAcc<S> &acc,
+                                                const float (&s)[S::V],
+                                                uint32_t member, int lane) {
+  using St = typename S::Stats;
+  float inv = 1.0f;
+  if constexpr (St::Normalized) {
+    float sum = 0.0f;
+#pragma unroll
+    for (int j = 0; j < S::V; ++j)
+      sum += lane * S::V + j < S::E ? s[j] : 0.0f;
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1)
+      sum += __shfl_xor_sync(kFullMask, sum, off);
+    inv = 1.0f / sum;
+  }
+  uint32_t devices = 0u;
+#pragma unroll
+  for (int j = 0; j < S::V; ++j) {
+    bool valid = lane * S::V + j < S::E;
+    acc.psum[j] += valid ? (St::Normalized ? s[j] * inv : s[j]) : 0.0f;
+    bool in = (member >> j) & 1u;
+    acc.count[j] += in ? 1 : 0;
+    if constexpr (St::Devices > 0) {
+      constexpr int PerDevice = S::E / (St::Devices > 0 ? St::Devices : 1);
+      devices |= in ? 1u << ((lane * S::V + j) / PerDevice) : 0u;
+    }
+  }
+  if constexpr (St::Devices > 0) {
+    devices = __reduce_or_sync(kFullMask, devices);
+    acc.deviceTokens += (devices >> lane) & 1u;
+  }
+}
+
+/// Routes one token; lane k < K writes slot k and, with counts, adds the
+/// choice to the block's shared counts; with statistics, adds the token to
+/// the lane's chunk statistics.
+template <class S>
+__device__ __forceinline__ void
+routeToken(const RouteArgs<S> &a, int64_t t, const float (&x)[S::V],
+           int *blockCount, StatsAcc<S> &acc, int lane) {
   // Depth of each lane's ranked list: deep enough that a rescan (a lane
   // winning more often than that) is rare, shallow enough to stay cheap.
   constexpr int Depth = S::V < 3 ? S::V : 3;
@@ -273,42 +402,26 @@ __device__ __forceinline__ void routeToken(const RouteArgs<S> &a, int64_t t,
     for (int j = 0; j < S::V; ++j)
       key[j] = 0u;
   }
-
-  // K picks, each a warp argmax over what the lanes offer: the best entry
-  // of their list they have not given yet (`used` counts those). The largest
-  // key wins, the lowest lane (= lowest expert) on ties. No register moves
-  // per pick; a lane whose list runs out rescans its untaken experts.
-  uint32_t taken = 0u;
-  int used = 0;
   int myId = 0;
+  uint32_t chosen = pickTopK<S>(key, top, lane, myId);
+
+  if constexpr (S::Stats::Enabled) {
+    uint32_t member = chosen;
+    if constexpr (S::Stats::Topk) {
+      // The plain top-K of the unbiased scores, no group limit.
+      LaneTop<Depth> plain;
+      plain.clear();
+      uint32_t plainKey[S::V];
 #pragma unroll
-  for (int r = 0; r < S::K; ++r) {
-    uint32_t offer = top.key[0];
-    int offerSlot = top.slot[0];
-#pragma unroll
-    for (int i = 1; i < Depth; ++i) {
-      offer = used == i ? top.key[i] : offer;
-      offerSlot = used == i ? top.slot[i] : offerSlot;
-    }
-    offer = used < Depth ? offer : 0u;
-    uint32_t best = __reduce_max_sync(kFullMask, offer);
-    int winner = __ffs(__ballot_sync(kFullMask, offer == best)) - 1;
-    int slot = __shfl_sync(kFullMask, offerSlot, winner);
-    if (lane == r)
-      myId = winner * S::V + slot;
-    bool won = lane == winner;
-    used += won ? 1 : 0;
-    taken |= won ? 1u << offerSlot : 0u;
-    if constexpr (Depth < S::V) {
-      if (r + 1 < S::K && won && used == Depth) {
-        top.clear();
-#pragma unroll
-        for (int j = 0; j < S::V; ++j)
-          if (!((taken >> j) & 1u))
-            top.insert(key[j], j);
-        used = 0;
+      for (int j = 0; j < S::V; ++j) {
+        plainKey[j] = lane * S::V + j < S::E ? orderKey(s[j]) : 0u;
+        plain.insert(plainKey[j], j);
       }
+      int unused = 0;
+      member =
+          pickTopK<S, Depth, /*WantIds=*/false>(plainKey, plain, lane, unused);
     }
+    accumulateStats<S>(acc, s, member, lane);
   }
 
   // The weight of slot k: its raw score, recomputed by lane k from the
@@ -339,12 +452,40 @@ __device__ __forceinline__ void routeToken(const RouteArgs<S> &a, int64_t t,
   }
 }
 
-/// The kernel body: persistent warps over the token range.
+/// Writes a block's chunk statistics: the warps' per-lane sums combined in
+/// warp order (deterministic), one row of StatsWidth floats.
+template <class S>
+__device__ __forceinline__ void flushStats(StatsAcc<S> &acc, float *shared,
+                                           float *row, int lane, int warp) {
+  constexpr int W = S::StatsWidth;
+  float *mine = shared + warp * W;
+#pragma unroll
+  for (int j = 0; j < S::V; ++j) {
+    int e = lane * S::V + j;
+    if (e < S::E) {
+      mine[e] = static_cast<float>(acc.count[j]);
+      mine[S::E + e] = acc.psum[j];
+    }
+  }
+  if (lane < S::Stats::Devices)
+    mine[2 * S::E + lane] = static_cast<float>(acc.deviceTokens);
+  __syncthreads();
+  for (int i = threadIdx.x; i < W; i += S::BlockSize) {
+    float total = 0.0f;
+#pragma unroll
+    for (int w = 0; w < S::WarpsPerBlock; ++w)
+      total += shared[w * W + i];
+    row[i] = total;
+  }
+  __syncthreads();
+  acc.clear();
+}
+
+/// The kernel body: persistent warps over the token range; with statistics,
+/// persistent blocks over chunks of Chunk tokens (8 warps share a chunk).
 template <class S> __device__ void routeTokens(const RouteArgs<S> &a) {
   const int lane = threadIdx.x % kWarpSize;
-  const int64_t warp = static_cast<int64_t>(blockIdx.x) * S::WarpsPerBlock +
-                       threadIdx.x / kWarpSize;
-  const int64_t numWarps = static_cast<int64_t>(gridDim.x) * S::WarpsPerBlock;
+  const int warpInBlock = threadIdx.x / kWarpSize;
 
   // Tokens per expert of this block; integer sums are exact, so the atomics
   // keep the counts deterministic.
@@ -354,19 +495,47 @@ template <class S> __device__ void routeTokens(const RouteArgs<S> &a) {
       blockCount[e] = 0;
     __syncthreads();
   }
+  StatsAcc<S> acc;
+  acc.clear();
 
-  // The next token's row is in flight while this one is routed.
-  float cur[S::V], next[S::V];
-  int64_t t = warp;
-  if (t < a.numTokens)
-    loadRow<S>(a, t, cur, lane);
-  for (; t < a.numTokens; t += numWarps) {
-    if (t + numWarps < a.numTokens)
-      loadRow<S>(a, t + numWarps, next, lane);
-    routeToken<S>(a, t, cur, blockCount, lane);
+  if constexpr (!S::Stats::Enabled) {
+    const int64_t warp =
+        static_cast<int64_t>(blockIdx.x) * S::WarpsPerBlock + warpInBlock;
+    const int64_t numWarps = static_cast<int64_t>(gridDim.x) * S::WarpsPerBlock;
+    // The next token's row is in flight while this one is routed.
+    float cur[S::V], next[S::V];
+    int64_t t = warp;
+    if (t < a.numTokens)
+      loadRow<S>(a, t, cur, lane);
+    for (; t < a.numTokens; t += numWarps) {
+      if (t + numWarps < a.numTokens)
+        loadRow<S>(a, t + numWarps, next, lane);
+      routeToken<S>(a, t, cur, blockCount, acc, lane);
 #pragma unroll
-    for (int j = 0; j < S::V; ++j)
-      cur[j] = next[j];
+      for (int j = 0; j < S::V; ++j)
+        cur[j] = next[j];
+    }
+  } else {
+    constexpr int C = S::Stats::Chunk;
+    __shared__ float shared[S::WarpsPerBlock * S::StatsWidth];
+    const int64_t numChunks = (a.numTokens + C - 1) / C;
+    for (int64_t c = blockIdx.x; c < numChunks; c += gridDim.x) {
+      int64_t end = (c + 1) * C < a.numTokens ? (c + 1) * C : a.numTokens;
+      float cur[S::V], next[S::V];
+      int64_t t = c * C + warpInBlock;
+      if (t < end)
+        loadRow<S>(a, t, cur, lane);
+      for (; t < end; t += S::WarpsPerBlock) {
+        if (t + S::WarpsPerBlock < end)
+          loadRow<S>(a, t + S::WarpsPerBlock, next, lane);
+        routeToken<S>(a, t, cur, blockCount, acc, lane);
+#pragma unroll
+        for (int j = 0; j < S::V; ++j)
+          cur[j] = next[j];
+      }
+      flushStats<S>(acc, shared, a.stats + c * S::StatsWidth, lane,
+                    warpInBlock);
+    }
   }
 
   if constexpr (S::Counts) {
@@ -381,9 +550,9 @@ template <class S> __device__ void routeTokens(const RouteArgs<S> &a) {
 template <class S>
 __device__ __forceinline__ void
 routeKernelBody(const typename S::In *logits, const float *bias, int32_t *ids,
-                float *weights, int32_t *counts, int64_t numTokens,
-                float scale) {
-  RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, scale};
+                float *weights, int32_t *counts, int64_t numTokens, float scale,
+                float *stats = nullptr) {
+  RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, scale, stats};
   routeTokens<S>(a);
 }
 
@@ -400,7 +569,10 @@ inline cudaError_t routeGrid(const void *kernel, int64_t numTokens, int *grid) {
                                                         S::BlockSize, 0);
   if (err != cudaSuccess)
     return err;
-  int64_t wanted = (numTokens + S::WarpsPerBlock - 1) / S::WarpsPerBlock;
+  // Without statistics a warp takes a token, with them a block a chunk.
+  int64_t wanted = S::Stats::Enabled
+                       ? (numTokens + S::Stats::Chunk - 1) / S::Stats::Chunk
+                       : (numTokens + S::WarpsPerBlock - 1) / S::WarpsPerBlock;
   int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
   *grid = static_cast<int>(wanted < resident ? wanted : resident);
   return cudaSuccess;
@@ -422,14 +594,17 @@ template <class S> inline cudaError_t checkRouteArgs(const RouteArgs<S> &a) {
 /// the counts on the stream when they are produced, and sizes the grid
 /// (0 blocks for T = 0). Never synchronises.
 template <class S>
-inline cudaError_t
-routePrepare(const void *kernel, const typename S::In *logits,
-             const float *bias, int32_t *ids, float *weights, int32_t *counts,
-             int64_t numTokens, cudaStream_t stream, int *grid) {
+inline cudaError_t routePrepare(const void *kernel,
+                                const typename S::In *logits, const float *bias,
+                                int32_t *ids, float *weights, int32_t *counts,
+                                int64_t numTokens, cudaStream_t stream,
+                                int *grid, float *stats = nullptr) {
   *grid = 0;
-  RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, 1.0f};
+  RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, 1.0f, stats};
   if (cudaError_t err = checkRouteArgs<S>(a))
     return err;
+  if (S::Stats::Enabled && numTokens && !stats)
+    return cudaErrorInvalidValue;
   if constexpr (S::Counts) {
     if (cudaError_t err =
             cudaMemsetAsync(counts, 0, sizeof(int32_t) * S::E, stream))

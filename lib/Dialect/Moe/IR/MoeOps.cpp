@@ -551,9 +551,101 @@ LogicalResult FusedRouteOp::verify() {
       failed(expectDimValue(op, {"weights", w, 1}, getK(), "'k'", false)))
     return failure();
   if (Value counts = getCounts())
-    if (failed(expectDimValue(op, {"counts", cast<ShapedType>(counts.getType()), 0},
+    if (failed(expectDimValue(op,
+                              {"counts", cast<ShapedType>(counts.getType()), 0},
                               numExperts, "the number of experts", false)))
       return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FusedRouteStatsOp, LossFromStatsOp, FusedLossGradOp
+//===----------------------------------------------------------------------===//
+
+/// Width of a statistics row: counts and q sums per expert, device tokens.
+static int64_t statsWidth(int64_t numExperts, BalanceLossAttr config) {
+  return 2 * numExperts + config.getDevices();
+}
+
+LogicalResult FusedRouteStatsOp::verify() {
+  Operation *op = getOperation();
+  auto z = getLogits().getType();
+  if (failed(expectStaticDim(op, {"logits", z, 1}, "the number of experts")))
+    return failure();
+  int64_t numExperts = z.getDimSize(1);
+  if (failed(verifyRoutingConfig(op, numExperts, getK(), getGroups(),
+                                 getGroupTopk(), getGroupScore(),
+                                 getScale().convertToFloat())) ||
+      failed(
+          verifyLossConfig(op, getLoss(), z.getDimSize(0), numExperts, getK())))
+    return failure();
+  int64_t chunk = getChunkAttr().getInt(), seqLen = getLoss().getSeqLen();
+  if (chunk < 1 || (seqLen && seqLen % chunk != 0))
+    return emitOpError() << "'chunk' (" << chunk
+                         << ") must be at least 1 and divide the loss's "
+                            "seq_len ("
+                         << seqLen << ")";
+  auto ids = getIds().getType(), w = getWeights().getType();
+  auto counts = getCounts().getType(), stats = getStats().getType();
+  if (Value bias = getBias())
+    if (failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
+                              numExperts, "the number of experts")))
+      return failure();
+  if (failed(expectSameDim(op, {"ids", ids, 0}, {"logits", z, 0})) ||
+      failed(expectSameDim(op, {"weights", w, 0}, {"logits", z, 0})) ||
+      failed(expectDimValue(op, {"ids", ids, 1}, getK(), "'k'", false)) ||
+      failed(expectDimValue(op, {"weights", w, 1}, getK(), "'k'", false)) ||
+      failed(expectDimValue(op, {"counts", counts, 0}, numExperts,
+                            "the number of experts", false)) ||
+      failed(expectDimValue(op, {"stats", stats, 1},
+                            statsWidth(numExperts, getLoss()), "2 E + devices",
+                            false)))
+    return failure();
+  return success();
+}
+
+LogicalResult LossFromStatsOp::verify() {
+  Operation *op = getOperation();
+  auto stats = getStats().getType(), g = getWeights().getType();
+  if (failed(expectStaticDim(op, {"weights", g, 1}, "the number of experts")))
+    return failure();
+  int64_t numExperts = g.getDimSize(1);
+  int64_t k = getKAttr().getInt(), chunk = getChunkAttr().getInt();
+  if (k < 1 || k > numExperts)
+    return emitOpError() << "'k' (" << k << ") must be in [1, " << numExperts
+                         << "]";
+  if (chunk < 1 ||
+      (getConfig().getSeqLen() && getConfig().getSeqLen() % chunk != 0))
+    return emitOpError() << "'chunk' (" << chunk
+                         << ") must be at least 1 and divide the loss's "
+                            "seq_len";
+  if (getConfig().getDevices() && numExperts % getConfig().getDevices() != 0)
+    return emitOpError() << "loss 'devices' (" << getConfig().getDevices()
+                         << ") must divide the number of experts ("
+                         << numExperts << ")";
+  // Statistics may carry device columns another loss of the same routing
+  // needs; a device or comm loss needs exactly its own.
+  if (failed(expectStaticDim(op, {"stats", stats, 1}, "2 E + devices")))
+    return failure();
+  int64_t width = stats.getDimSize(1);
+  int64_t devices = width - 2 * numExperts;
+  if (devices < 0 ||
+      (getConfig().getDevices() && devices != getConfig().getDevices()))
+    return emitOpError() << "'stats' dim 1 (" << width
+                         << ") must be 2 E + the loss's devices ("
+                         << statsWidth(numExperts, getConfig()) << ")";
+  return success();
+}
+
+LogicalResult FusedLossGradOp::verify() {
+  Operation *op = getOperation();
+  auto z = getLogits().getType(), g = getWeights().getType();
+  auto grad = getGrad().getType();
+  if (failed(expectStaticDim(op, {"logits", z, 1}, "the number of experts")) ||
+      failed(expectSameDim(op, {"weights", g, 1}, {"logits", z, 1})) ||
+      failed(expectSameDim(op, {"grad", grad, 0}, {"logits", z, 0})) ||
+      failed(expectSameDim(op, {"grad", grad, 1}, {"logits", z, 1})))
+    return failure();
   return success();
 }
 

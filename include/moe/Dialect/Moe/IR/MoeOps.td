@@ -395,6 +395,85 @@ def Moe_FusedRouteOp : Moe_Op<"fused_route"> {
   }];
 }
 
+def Moe_FusedRouteStatsOp : Moe_Op<"fused_route_stats"> {
+  let summary = "fused routing that also produces load-balancing statistics";
+  let description = [{
+    `moe.fused_route` (with `counts`) plus, in the same pass over the
+    logits, the statistics a balance loss of configuration `loss` needs:
+    `stats` has one row per chunk of `chunk` consecutive tokens (`chunk`
+    divides the loss's `seq_len`, so a chunk never straddles sequences) of
+    2E + D floats: the count-source counts per expert, the sum over the
+    chunk of q per expert (q = s / Σ_j s for the `sequence` kind, s
+    otherwise), and the tokens sent to each of the loss's D devices. Made by
+    `moe-fuse-routing` when a score feeds a route and balance losses; the
+    losses then become `moe.loss_from_stats`, a small reduction.
+  }];
+  let arguments = (ins
+    Moe_ActTensor2D:$logits,
+    Optional<Moe_BiasTensor>:$bias,
+    Moe_ScoreFuncAttr:$func,
+    I64Attr:$k,
+    DefaultValuedAttr<I64Attr, "1">:$groups,
+    DefaultValuedAttr<I64Attr, "1">:$group_topk,
+    DefaultValuedAttr<Moe_GroupScoreAttr,
+        "::mlir::moe::GroupScoreAttr::getMax($_builder.getContext())">:$group_score,
+    UnitAttr:$normalize,
+    DefaultValuedAttr<F32Attr, "1.0f">:$scale,
+    Moe_BalanceLossAttr:$loss,
+    I64Attr:$chunk
+  );
+  let results = (outs Moe_IdsTensor:$ids, Moe_F32Tensor2D:$weights,
+                      Moe_CountsTensor:$counts, Moe_F32Tensor2D:$stats);
+  let assemblyFormat = [{
+    `score` custom<Keyword>($func) $logits (`bias` $bias^)? `k` `=` $k
+    (`groups` `=` $groups^)? (`group_topk` `=` $group_topk^)?
+    (`group_score` `=` custom<GroupScore>($group_score)^)? (`normalize` $normalize^)?
+    (`scale` `=` $scale^)? `stats` $loss `chunk` `=` $chunk attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumExperts() { return getLogits().getType().getDimSize(1); }
+  }];
+}
+
+def Moe_LossFromStatsOp : Moe_Op<"loss_from_stats"> {
+  let summary = "a balance loss from chunk statistics, and its per-expert weights";
+  let description = [{
+    The loss of `config` (see `moe.balance_loss`) from the statistics of a
+    `moe.fused_route_stats` with chunks of `chunk` tokens and `k` slots, and
+    the per-sequence, per-expert weights g [B, E] of the loss
+    (L_b = α Σ_i g_i P_i): f_i for `sequence` and `expert`, the device mean
+    of f for `device`, f'' of the device for `comm`. The gradient
+    (`moe.fused_loss_grad`) reads g.
+  }];
+  let arguments = (ins Moe_F32Tensor2D:$stats, Moe_BalanceLossAttr:$config,
+                       I64Attr:$k, I64Attr:$chunk);
+  let results = (outs Moe_LossTensor:$loss, Moe_F32Tensor2D:$weights);
+  let assemblyFormat = [{
+    $stats $config `k` `=` $k `chunk` `=` $chunk attr-dict `:` type($stats)
+    `->` type($loss) `,` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
+def Moe_FusedLossGradOp : Moe_Op<"fused_loss_grad"> {
+  let summary = "the gradient of a balance loss from logits and loss weights";
+  let description = [{
+    `moe.balance_loss_grad` with the scores recomputed from the logits
+    (`func`) and the per-sequence expert weights g of `moe.loss_from_stats`:
+    one pass over the logits.
+  }];
+  let arguments = (ins Moe_ScoreFuncAttr:$func, Moe_ActTensor2D:$logits,
+                       Moe_F32Tensor2D:$weights, Moe_BalanceLossAttr:$config);
+  let results = (outs Moe_F32Tensor2D:$grad);
+  let assemblyFormat = [{
+    custom<Keyword>($func) $logits `,` $weights $config attr-dict `:`
+    type($logits) `,` type($weights) `->` type($grad)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Whole layer
 //===----------------------------------------------------------------------===//

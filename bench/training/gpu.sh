@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# On the GPU machine: the training-step smoke test under compute-sanitizer,
+# then the check + benchmark. Arguments: prepared folder, output folder.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+prepared=${1:-$root/.bench/training}
+out=${2:-${OUT:-/tmp/moe-bench}}
+mkdir -p "$out"
+nvcc="nvcc -std=c++17 -O3 -I$root/include -gencode arch=compute_90a,code=sm_90a"
+$nvcc -I"$prepared" "$root/bench/training/smoke.cu" "$prepared/training.cu" -o /tmp/training-smoke
+compute-sanitizer --tool memcheck --error-exitcode 3 /tmp/training-smoke | tail -2
+compute-sanitizer --tool racecheck --error-exitcode 3 /tmp/training-smoke | tail -1
+PYTHONUNBUFFERED=1 python3 "$root/bench/training/bench.py" "$prepared" "$out"

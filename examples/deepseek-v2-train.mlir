@@ -1,0 +1,29 @@
+// One DeepSeek-V2 router training step for the GPU: device-limited routing
+// (8 devices of 20 experts, 3 devices per token, group max), softmax, x16,
+// and the three auxiliary losses of the V2 report (section 2.2.3 and 3.1.2)
+// with alpha1 = 0.003 (expert), alpha2 = 0.05 (device) and alpha3 = 0.02
+// (communication, device limit M = 3), per 4096-token sequence, with their
+// gradients with respect to the router logits. The three losses share one
+// set of statistics from the routing kernel.
+func.func @deepseek_v2_router_train(%z: tensor<?x160xf32>)
+    -> (tensor<?x6xi32>, tensor<?x6xf32>, tensor<f32>, tensor<f32>, tensor<f32>,
+        tensor<?x160xf32>, tensor<?x160xf32>, tensor<?x160xf32>) {
+  %s = moe.score softmax %z : tensor<?x160xf32> -> tensor<?x160xf32>
+  %ids, %w = moe.route %s k = 6 groups = 8 group_topk = 3 scale = 16.0
+      : (tensor<?x160xf32>) -> (tensor<?x6xi32>, tensor<?x6xf32>)
+  %l1 = moe.balance_loss %s, %ids <expert, alpha = 0.003, seq_len = 4096>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l2 = moe.balance_loss %s, %ids <device, alpha = 0.05, seq_len = 4096, devices = 8>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l3 = moe.balance_loss %s, %ids <comm, alpha = 0.02, seq_len = 4096, devices = 8, device_limit = 3>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %g1 = moe.balance_loss_grad softmax %s, %ids <expert, alpha = 0.003, seq_len = 4096>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  %g2 = moe.balance_loss_grad softmax %s, %ids <device, alpha = 0.05, seq_len = 4096, devices = 8>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  %g3 = moe.balance_loss_grad softmax %s, %ids <comm, alpha = 0.02, seq_len = 4096, devices = 8, device_limit = 3>
+      : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  return %ids, %w, %l1, %l2, %l3, %g1, %g2, %g3
+      : tensor<?x6xi32>, tensor<?x6xf32>, tensor<f32>, tensor<f32>, tensor<f32>,
+        tensor<?x160xf32>, tensor<?x160xf32>, tensor<?x160xf32>
+}
