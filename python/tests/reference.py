@@ -360,3 +360,104 @@ def resample_topk_near_ties(z, func, k, rng, gap=1e-5, scale=2.0):
         if not bad.any():
             return z
         z[bad] = rng.normal(0.0, scale, size=(int(bad.sum()), z.shape[1])).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Vectorised forms of the dispatch ops, for large token counts (the GPU
+# benchmarks check against them; the tests hold them equal to the loops
+# above and to the compiled CPU lowering).
+# ---------------------------------------------------------------------------
+
+def order_key(values):
+    """uint32 keys that sort like the routing order (larger is better, NaN
+    below every number, -0 == +0)."""
+    v = np.asarray(values, F32) + F32(0)  # -0 -> +0
+    u = v.view(np.uint32).astype(np.uint64)
+    flip = np.where(u >> 31 == 1, np.uint64(0xFFFFFFFF), np.uint64(0x80000000))
+    key = (u ^ flip).astype(np.uint32)
+    return np.where(np.isnan(v), np.uint32(1), key)
+
+
+def dispatch_layout_fast(ids, nodes, gpus_per_node, experts_per_gpu):
+    ids = np.asarray(ids)
+    T, K = ids.shape
+    R = nodes * gpus_per_node
+    E = R * experts_per_gpu
+    valid = (ids >= 0) & (ids < E)
+    tokens = np.broadcast_to(np.arange(T)[:, None], (T, K))
+    in_rank = np.zeros((T, R), bool)
+    in_rank[tokens[valid], ids[valid] // experts_per_gpu] = True
+    in_node = in_rank.reshape(T, nodes, gpus_per_node).any(axis=2)
+    return (expert_counts(ids, E), in_rank.sum(axis=0).astype(np.int32),
+            in_node.sum(axis=0).astype(np.int32), in_rank)
+
+
+def permute_indices(ids, w, E, capacity_factor=None, policy="probs"):
+    """The index part of `permute`: (row_source_assignment, row_map,
+    offsets); row r holds the input row of token row_source[r] // K."""
+    ids = np.asarray(ids)
+    T, K = ids.shape
+    flat = ids.reshape(-1).astype(np.int64)
+    keep = (flat >= 0) & (flat < E)
+    if capacity_factor is not None and T * K:
+        cap = capacity(T, K, E, capacity_factor)
+        a = np.nonzero(keep)[0]
+        e = flat[a]
+        if policy == "probs":
+            key = order_key(np.asarray(w, F32).reshape(-1)[a]).astype(np.int64)
+            order = np.lexsort((a, -key, e))
+        else:
+            order = np.lexsort((a, e))
+        es = e[order]
+        rank = np.arange(len(es)) - np.searchsorted(es, es, side="left")
+        keep[a[order[rank >= cap]]] = False
+    kept = np.nonzero(keep)[0]
+    ke = flat[kept]
+    counts = np.bincount(ke, minlength=E)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    source = kept[np.lexsort((kept, ke))]
+    row_map = np.full(T * K, -1, np.int32)
+    row_map[source] = np.arange(len(source), dtype=np.int32)
+    return source, row_map.reshape(T, K), offsets
+
+
+def permute_fast(x, ids, w, E, capacity_factor=None, policy="probs"):
+    x = np.asarray(x)
+    T, K = np.asarray(ids).shape
+    source, row_map, offsets = permute_indices(ids, w, E, capacity_factor, policy)
+    rows = np.zeros((T * K,) + x.shape[1:], x.dtype)
+    rows[:len(source)] = x[source // K]
+    return rows, row_map, offsets
+
+
+def bf16_bits_to_f32(bits):
+    return (np.asarray(bits, np.uint16).astype(np.uint32) << 16).view(F32)
+
+
+def f32_to_bf16_bits(values):
+    """Round to nearest even; NaN stays a (quiet) NaN."""
+    u = np.ascontiguousarray(values, F32).view(np.uint32).astype(np.uint64)
+    rounded = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    nan = np.isnan(np.asarray(values, F32))
+    return np.where(nan, ((u >> 16) | 0x40).astype(np.uint16), rounded)
+
+
+def combine_exact(expert_out, row_map, w, shared=None):
+    """`combine` with the op's arithmetic: f32, each product and sum rounded,
+    slots in order, then the shared output. float32 arrays in and out (bf16
+    callers convert with the helpers above)."""
+    rows = np.asarray(expert_out, F32)
+    row_map = np.asarray(row_map)
+    w = np.asarray(w, F32)
+    T, K = row_map.shape
+    acc = np.zeros((T, rows.shape[1]), F32)
+    for k in range(K):
+        r = row_map[:, k]
+        valid = (r >= 0) & (r < rows.shape[0])
+        if not valid.any():
+            continue
+        idx = np.nonzero(valid)[0]
+        acc[idx] = acc[idx] + w[idx, k:k + 1] * rows[r[idx]]
+    if shared is not None:
+        acc = acc + np.asarray(shared, F32)
+    return acc

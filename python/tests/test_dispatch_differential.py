@@ -184,3 +184,52 @@ func.func @layer(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16
     rows, row_map, offsets = ref.permute(x, ids, w, 8, 1.0, "probs")
     want = ref.combine(ref.expert_ffn(rows, offsets, gu, d), row_map, w)
     assert float(np.max(np.abs(y - want))) <= 1e-5 * float(np.max(np.abs(want)))
+
+
+# The vectorised reference (used by bench/dispatch on large batches) against
+# the loop reference and, bitwise, against the compiled lowering.
+
+@pytest.mark.parametrize("cf,policy", [(None, "probs"), (1.0, "probs"), (0.5, "probs"),
+                                       (1.0, "position"), (0.3, "position")])
+@pytest.mark.parametrize("skew", [False, True])
+def test_fast_reference_matches(cf, policy, skew):
+    T, K, H, E = 57, 4, 8, 32
+    prog = dispatch_program(2, 4, 4, K, H, cf, policy)
+    rng = np.random.default_rng(5 + skew)
+    x = rng.normal(size=(T, H)).astype(np.float32)
+    ids = random_ids(rng, T, K, E, skew)
+    ids[3, 2] = -1
+    w = np.round(rng.random((T, K)) * 4).astype(np.float32) / 4  # many ties
+    w[5, 0] = np.nan
+    w[6, 1] = -0.0
+    for got, want in zip(ref.permute_fast(x, ids, w, E, cf, policy),
+                         ref.permute(x, ids, w, E, cf, policy)):
+        np.testing.assert_array_equal(got, want)
+    rows, row_map, offsets = prog.run("permute", x, ids, w)
+    for got, want in zip((rows, row_map, offsets), ref.permute_fast(x, ids, w, E, cf, policy)):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(ref.dispatch_layout_fast(ids, 2, 4, 4), ref.dispatch_layout(ids, 2, 4, 4)):
+        np.testing.assert_array_equal(got, want)
+    sh = rng.normal(size=(T, H)).astype(np.float32)
+    y = prog.run("combine", rows, row_map, w, sh, check_dynamic=False)
+    np.testing.assert_array_equal(y, ref.combine_exact(rows, row_map, w, sh))
+
+
+def test_combine_exact_bf16_bitwise():
+    T, K, H = 19, 3, 16
+    prog = CPUProgram(f"""
+func.func @combine(%h: tensor<?x{H}xbf16>, %map: tensor<?x{K}xi32>, %w: tensor<?x{K}xf32>)
+    -> tensor<?x{H}xbf16> {{
+  %y = moe.combine %h, %map, %w
+      : (tensor<?x{H}xbf16>, tensor<?x{K}xi32>, tensor<?x{K}xf32>) -> tensor<?x{H}xbf16>
+  return %y : tensor<?x{H}xbf16>
+}}
+""", name="combine_bf16")
+    rng = np.random.default_rng(3)
+    rows = ref.f32_to_bf16_bits(rng.normal(size=(T * K, H)).astype(np.float32))
+    row_map = rng.integers(-1, T * K, size=(T, K)).astype(np.int32)
+    w = rng.random((T, K)).astype(np.float32)
+    got = prog.run("combine", rows, row_map, w, check_dynamic=False)
+    want = ref.f32_to_bf16_bits(ref.combine_exact(ref.bf16_bits_to_f32(rows), row_map, w))
+    got_bits = ref.f32_to_bf16_bits(got) if got.dtype == np.float32 else got
+    np.testing.assert_array_equal(got_bits, want)

@@ -50,3 +50,55 @@ Value mlir::moe::emitcuda::namedPointer(ImplicitLocOpBuilder &b, Type element,
                                         StringRef name) {
   return emitc::LiteralOp::create(b, pointer(b.getContext(), element), name);
 }
+
+void mlir::moe::emitcuda::emitKernel(ImplicitLocOpBuilder &m, StringRef name,
+                                     ArrayRef<Type> params, StringRef callee,
+                                     ArrayRef<std::string> templateArgs,
+                                     StringRef bounds) {
+  auto kernel = emitc::FuncOp::create(m, name, m.getFunctionType(params, {}));
+  SmallVector<StringRef> specifiers = {"static", "__global__"};
+  if (!bounds.empty())
+    specifiers.push_back(bounds);
+  kernel.setSpecifiersAttr(m.getStrArrayAttr(specifiers));
+  OpBuilder::InsertionGuard guard(m);
+  Block *entry = kernel.addEntryBlock();
+  m.setInsertionPointToStart(entry);
+  SmallVector<Attribute> tmpl;
+  for (const std::string &t : templateArgs)
+    tmpl.push_back(emitc::OpaqueAttr::get(m.getContext(), t));
+  emitc::CallOpaqueOp::create(m, TypeRange{}, callee, entry->getArguments(),
+                              ArrayAttr{}, m.getArrayAttr(tmpl));
+  emitc::ReturnOp::create(m, Value());
+}
+
+Value mlir::moe::emitcuda::emitGrid(ImplicitLocOpBuilder &b, StringRef kernel,
+                                    StringRef blockSize, StringRef wantedExpr) {
+  MLIRContext *ctx = b.getContext();
+  Type i32 = b.getI32Type();
+  Value grid = emitc::VariableOp::create(b, emitc::LValueType::get(i32),
+                                         b.getI32IntegerAttr(0));
+  Value gridPtr =
+      emitc::AddressOfOp::create(b, emitc::PointerType::get(i32), grid);
+  Value err =
+      emitc::CallOpaqueOp::create(
+          b, opaque(ctx, "cudaError_t"), "moe::cuda::fillGrid",
+          ValueRange{gridPtr},
+          b.getArrayAttr(
+              {emitc::OpaqueAttr::get(
+                   ctx,
+                   ("reinterpret_cast<const void*>(" + kernel + ")").str()),
+               emitc::OpaqueAttr::get(ctx, blockSize),
+               emitc::OpaqueAttr::get(ctx, wantedExpr), b.getIndexAttr(0)}),
+          ArrayAttr{})
+          .getResult(0);
+  emitReturnOnError(b, err);
+  return emitc::LoadOp::create(b, i32, grid);
+}
+
+void mlir::moe::emitcuda::emitCheckLaunch(ImplicitLocOpBuilder &b) {
+  Value last =
+      emitc::CallOpaqueOp::create(b, opaque(b.getContext(), "cudaError_t"),
+                                  "cudaGetLastError", ValueRange{})
+          .getResult(0);
+  emitReturnOnError(b, last);
+}

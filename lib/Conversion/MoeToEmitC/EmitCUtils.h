@@ -23,7 +23,7 @@ Type opaque(MLIRContext *ctx, StringRef text);
 
 /// A workspace buffer a kernel needs beyond the op's results.
 struct Scratch {
-  std::string cType;    // element type in C
+  Type element;         // element type
   std::string rowsExpr; // rows, a C expression in `moe_T`
   int64_t rowBytes;
 };
@@ -51,6 +51,20 @@ struct LaunchContext {
 
 /// Emits `if (cond) return err;` style guard text.
 void emitGuard(ImplicitLocOpBuilder &b, StringRef text, ValueRange args = {});
+
+/// A kernel `static __global__ [bounds] void name(params) {
+/// callee<templateArgs>(params...); }` at the builder's position.
+void emitKernel(ImplicitLocOpBuilder &m, StringRef name, ArrayRef<Type> params,
+                StringRef callee, ArrayRef<std::string> templateArgs,
+                StringRef bounds);
+
+/// `cudaError_t err = moe::cuda::fillGrid(kernel, blockSize, wanted, &grid);`
+/// with the early return; returns the grid value.
+Value emitGrid(ImplicitLocOpBuilder &b, StringRef kernel, StringRef blockSize,
+               StringRef wantedExpr);
+
+/// `cudaGetLastError()` with the early return.
+void emitCheckLaunch(ImplicitLocOpBuilder &b);
 
 /// A C pointer value named `name` (declared by earlier verbatim text).
 Value namedPointer(ImplicitLocOpBuilder &b, Type element, StringRef name);

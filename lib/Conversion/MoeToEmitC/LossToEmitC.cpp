@@ -44,26 +44,6 @@ static std::string lossSpec(BalanceLossAttr config, int64_t numExperts,
       .str();
 }
 
-/// A kernel `static __global__ void name(params) { callee<tmpl>(args); }`.
-static void emitKernel(ImplicitLocOpBuilder &m, StringRef name,
-                       ArrayRef<Type> params, StringRef callee,
-                       ArrayRef<StringRef> templateArgs, StringRef bounds) {
-  auto kernel = emitc::FuncOp::create(m, name, m.getFunctionType(params, {}));
-  SmallVector<StringRef> specifiers = {"static", "__global__"};
-  if (!bounds.empty())
-    specifiers.push_back(bounds);
-  kernel.setSpecifiersAttr(m.getStrArrayAttr(specifiers));
-  OpBuilder::InsertionGuard guard(m);
-  Block *entry = kernel.addEntryBlock();
-  m.setInsertionPointToStart(entry);
-  SmallVector<Attribute> tmpl;
-  for (StringRef t : templateArgs)
-    tmpl.push_back(emitc::OpaqueAttr::get(m.getContext(), t));
-  emitc::CallOpaqueOp::create(m, TypeRange{}, callee, entry->getArguments(),
-                              ArrayAttr{}, m.getArrayAttr(tmpl));
-  emitc::ReturnOp::create(m, Value());
-}
-
 static LogicalResult missingBuffers(Operation *op) {
   return op->emitOpError(
       "needs its operands and results to have buffers (function arguments, "
@@ -78,7 +58,7 @@ SmallVector<Scratch> mlir::moe::emitcuda::lossScratch(Operation *op) {
   std::string rows = seqLen
                          ? llvm::formatv("({0} / {1})", kTokens, seqLen).str()
                          : llvm::formatv("({0} > 0 ? 1 : 0)", kTokens).str();
-  return {Scratch{"double", rows, 8}};
+  return {Scratch{Float64Type::get(op->getContext()), rows, 8}};
 }
 
 LogicalResult mlir::moe::emitcuda::emitLossFromStats(Operation *operation,

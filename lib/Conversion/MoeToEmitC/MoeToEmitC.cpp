@@ -43,6 +43,16 @@ static StringRef operandName(Operation *op, unsigned index) {
           [&](auto) -> StringRef { return index == 0 ? "bias" : "counts"; })
       .Case<FusedLossGradOp>(
           [&](auto) -> StringRef { return index == 0 ? "logits" : ""; })
+      .Case<DispatchLayoutOp>([](auto) -> StringRef { return "ids"; })
+      .Case<PermuteOp>([&](auto) -> StringRef {
+        return index == 0 ? "input" : index == 1 ? "ids" : "weights";
+      })
+      .Case<CombineOp>([&](auto) -> StringRef {
+        return index == 0   ? "expert_out"
+               : index == 1 ? "row_map"
+               : index == 2 ? "weights"
+                            : "shared";
+      })
       .Default([](Operation *) { return ""; });
 }
 static StringRef resultName(Operation *op, unsigned index) {
@@ -58,6 +68,16 @@ static StringRef resultName(Operation *op, unsigned index) {
       })
       .Case<FusedLossGradOp>([](auto) -> StringRef { return "grad"; })
       .Case<BiasUpdateOp>([](auto) -> StringRef { return "new_bias"; })
+      .Case<DispatchLayoutOp>([&](auto) -> StringRef {
+        return index == 0   ? "tokens_per_expert"
+               : index == 1 ? "tokens_per_rank"
+               : index == 2 ? "tokens_per_node"
+                            : "is_token_in_rank";
+      })
+      .Case<PermuteOp>([&](auto) -> StringRef {
+        return index == 0 ? "rows" : index == 1 ? "row_map" : "offsets";
+      })
+      .Case<CombineOp>([](auto) -> StringRef { return "output"; })
       .Default([](Operation *) { return ""; });
 }
 
@@ -74,6 +94,11 @@ static std::string leadingRows(OpResult result) {
       return llvm::formatv("moe::cuda::ceilDiv({0}, {1})", kTokens,
                            st.getChunkAttr().getInt())
           .str();
+  if (auto permute = dyn_cast<PermuteOp>(op))
+    if (result == permute.getRows())
+      return llvm::formatv("({0} * {1})", kTokens,
+                           permute.getIds().getType().getDimSize(1))
+          .str();
   if (auto loss = dyn_cast<LossFromStatsOp>(op)) {
     int64_t seqLen = loss.getConfig().getSeqLen();
     return seqLen ? llvm::formatv("({0} / {1})", kTokens, seqLen).str()
@@ -88,12 +113,15 @@ static int64_t elementBytes(Type type) {
   return type.getIntOrFloatBitWidth() / 8;
 }
 
-static std::string describe(RankedTensorType type) {
+/// `[num_tokens, 256]`-style shapes for the header; `rows` names a dynamic
+/// leading dimension.
+static std::string describe(RankedTensorType type,
+                            StringRef rows = "num_tokens") {
   std::string text = "[";
   for (int64_t d = 0; d < type.getRank(); ++d) {
     if (d)
       text += ", ";
-    text += type.isDynamicDim(d) ? std::string("num_tokens")
+    text += type.isDynamicDim(d) ? (d == 0 ? rows.str() : "?")
                                  : std::to_string(type.getDimSize(d));
   }
   return text + "]";
@@ -143,7 +171,8 @@ public:
                inputNames[i].empty() ? "arg" + std::to_string(i)
                                      : inputNames[i].str(),
                "const " + cElementType(elem) + "*",
-               describe(tensor) + " " + cElementType(elem) + " (input)");
+               describe(tensor, inputRows[i]) + " " + cElementType(elem) +
+                   " (input)");
     }
     for (auto [i, t] : llvm::enumerate(type.getResults())) {
       auto tensor = cast<RankedTensorType>(t);
@@ -152,7 +181,8 @@ public:
                resultNames[i].empty() ? "result" + std::to_string(i)
                                       : resultNames[i].str(),
                cElementType(elem) + "*",
-               describe(tensor) + " " + cElementType(elem) + " (output)");
+               describe(tensor, resultRows[i]) + " " + cElementType(elem) +
+                   " (output)");
     }
     std::string sizeFn = (func.getName() + "_workspace_size").str();
     if (hasWorkspace)
@@ -251,6 +281,12 @@ public:
                   [&](Operation *o) { return emitFusedLossGrad(o, lctx); })
               .Case<BiasUpdateOp>(
                   [&](Operation *o) { return emitBiasUpdate(o, lctx); })
+              .Case<DispatchLayoutOp>(
+                  [&](Operation *o) { return emitDispatchLayout(o, lctx); })
+              .Case<PermuteOp>(
+                  [&](Operation *o) { return emitPermute(o, lctx); })
+              .Case<CombineOp>(
+                  [&](Operation *o) { return emitCombine(o, lctx); })
               .Default([](Operation *) { return failure(); });
       if (failed(emitted))
         return failure();
@@ -312,6 +348,8 @@ private:
     }
     inputNames.assign(type.getNumInputs(), StringRef());
     resultNames.assign(type.getNumResults(), StringRef());
+    inputRows.assign(type.getNumInputs(), "num_tokens");
+    resultRows.assign(type.getNumResults(), "num_tokens");
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
       if (isa<BlockArgument>(v))
@@ -333,16 +371,28 @@ private:
                   "(moe-fuse-routing fuses losses whose scores come from a "
                   "moe.score feeding a moe.route, with compatible statistics)";
       if (!isa<FusedRouteOp, FusedRouteStatsOp, LossFromStatsOp,
-               FusedLossGradOp, BiasUpdateOp>(op))
+               FusedLossGradOp, BiasUpdateOp, DispatchLayoutOp, PermuteOp,
+               CombineOp>(op))
         return op.emitOpError() << "has no CUDA lowering yet";
       for (auto [i, v] : llvm::enumerate(op.getOperands()))
         if (auto arg = dyn_cast<BlockArgument>(v))
-          if (inputNames[arg.getArgNumber()].empty())
+          if (inputNames[arg.getArgNumber()].empty()) {
             inputNames[arg.getArgNumber()] = operandName(&op, i);
+            // A combine's rows come from a permute: T*K of them.
+            if (isa<CombineOp>(op) && i == 0)
+              inputRows[arg.getArgNumber()] =
+                  "num_tokens * " +
+                  std::to_string(
+                      cast<CombineOp>(op).getRowMap().getType().getDimSize(1));
+          }
       for (OpResult v : op.getResults()) {
         auto it = resultIndex.find(v);
         if (it != resultIndex.end()) {
           resultNames[it->second] = resultName(&op, v.getResultNumber());
+          resultRows[it->second] = leadingRows(v);
+          size_t at = resultRows[it->second].find(kTokens);
+          if (at != std::string::npos)
+            resultRows[it->second].replace(at, strlen(kTokens), "num_tokens");
           continue;
         }
         auto tensor = cast<RankedTensorType>(v.getType());
@@ -354,16 +404,21 @@ private:
                                  cElementType(tensor.getElementType()),
                                  leadingRows(v), rowBytes});
       }
-      for (const Scratch &s : lossScratch(&op)) {
+      for (const Scratch &s : scratchOf(&op)) {
         scratchIndex[&op].push_back(buffers.size());
-        Type elem = s.cType == "double"
-                        ? Type(Float64Type::get(op.getContext()))
-                        : Type(Float32Type::get(op.getContext()));
-        buffers.push_back(Buffer{elem, s.cType, s.rowsExpr, s.rowBytes});
+        buffers.push_back(
+            Buffer{s.element, cElementType(s.element), s.rowsExpr, s.rowBytes});
       }
-      if (isa<FusedRouteOp, FusedRouteStatsOp>(op)) {
-        int64_t t =
-            cast<RankedTensorType>(op.getOperand(0).getType()).getDimSize(0);
+      // The operand whose leading dimension is the token count.
+      Value tokens;
+      if (isa<FusedRouteOp, FusedRouteStatsOp, DispatchLayoutOp>(op))
+        tokens = op.getOperand(0);
+      else if (auto permute = dyn_cast<PermuteOp>(op))
+        tokens = permute.getIds();
+      else if (auto combine = dyn_cast<CombineOp>(op))
+        tokens = combine.getRowMap();
+      if (tokens) {
+        int64_t t = cast<RankedTensorType>(tokens.getType()).getDimSize(0);
         if (!ShapedType::isDynamic(t))
           staticTokens = t;
       }
@@ -374,6 +429,8 @@ private:
   func::FuncOp func;
   DenseMap<Value, unsigned> resultIndex;
   SmallVector<StringRef> inputNames, resultNames;
+  /// How the header names each dynamic leading dimension.
+  SmallVector<std::string> inputRows, resultRows;
   std::optional<int64_t> staticTokens;
   SmallVector<Buffer> buffers;
   DenseMap<Value, unsigned> workspaceIndex;
@@ -389,6 +446,8 @@ struct ConvertMoeToEmitCPass
     emitc::IncludeOp::create(b, "cuda_runtime.h", /*is_standard_include=*/true);
     emitc::IncludeOp::create(b, "stdint.h", /*is_standard_include=*/true);
     emitc::IncludeOp::create(b, "moe/Runtime/cuda/Loss.cuh",
+                             /*is_standard_include=*/false);
+    emitc::IncludeOp::create(b, "moe/Runtime/cuda/Dispatch.cuh",
                              /*is_standard_include=*/false);
 
     bool failedAny = false;

@@ -1,4 +1,5 @@
-//===- RoutingToEmitC.h - moe.fused_route as a CUDA kernel ------*- C++ -*-===//
+//===- RoutingToEmitC.h - the per-op CUDA lowerings ---------------*- C++
+//-*-===//
 
 #ifndef MOE_LIB_CONVERSION_MOETOEMITC_ROUTINGTOEMITC_H
 #define MOE_LIB_CONVERSION_MOETOEMITC_ROUTINGTOEMITC_H
@@ -15,8 +16,16 @@ LogicalResult emitLossFromStats(Operation *op, LaunchContext &ctx);
 LogicalResult emitFusedLossGrad(Operation *op, LaunchContext &ctx);
 LogicalResult emitBiasUpdate(Operation *op, LaunchContext &ctx);
 
-/// The workspace a loss reduction needs beyond its results.
+/// moe.dispatch_layout, moe.permute, moe.combine (DispatchToEmitC.cpp).
+LogicalResult emitDispatchLayout(Operation *op, LaunchContext &ctx);
+LogicalResult emitPermute(Operation *op, LaunchContext &ctx);
+LogicalResult emitCombine(Operation *op, LaunchContext &ctx);
+
+/// The workspace a loss reduction or a permute needs beyond its results.
 SmallVector<Scratch> lossScratch(Operation *op);
+SmallVector<Scratch> permuteScratch(Operation *op);
+/// The scratch buffers of any op (none for most).
+SmallVector<Scratch> scratchOf(Operation *op);
 } // namespace mlir::moe::emitcuda
 
 #endif // MOE_LIB_CONVERSION_MOETOEMITC_ROUTINGTOEMITC_H

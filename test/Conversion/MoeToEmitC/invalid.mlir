@@ -65,9 +65,46 @@ func.func @dynamic_experts(%z: tensor<4x?xf32>) -> tensor<4x?xf32> {
 
 // -----
 
-func.func @no_cuda_yet(%x: tensor<?x16xf32>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>) -> tensor<?x16xf32> {
-  // expected-error @+1 {{'moe.permute' op has no CUDA lowering yet}}
-  %r, %m, %o = moe.permute %x, %ids, %w
-      : (tensor<?x16xf32>, tensor<?x2xi32>, tensor<?x2xf32>) -> (tensor<?x16xf32>, tensor<?x2xi32>, tensor<9xi32>)
-  return %r : tensor<?x16xf32>
+func.func @no_cuda_yet(%rows: tensor<?x16xf32>, %off: tensor<5xi32>, %gu: tensor<4x8x16xf32>, %d: tensor<4x16x4xf32>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{'moe.expert_ffn' op has no CUDA lowering yet}}
+  %y = moe.expert_ffn %rows offsets %off weights %gu, %d
+      : (tensor<?x16xf32>, tensor<5xi32>, tensor<4x8x16xf32>, tensor<4x16x4xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @permute_experts(%x: tensor<?x64xbf16>, %ids: tensor<?x8xi32>, %w: tensor<?x8xf32>)
+    -> (tensor<?x64xbf16>, tensor<?x8xi32>, tensor<2049xi32>) {
+  // expected-error @+1 {{'moe.permute' op has 2048 experts; the CUDA permute handles at most 1024}}
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<?x64xbf16>, tensor<?x8xi32>, tensor<?x8xf32>) -> (tensor<?x64xbf16>, tensor<?x8xi32>, tensor<2049xi32>)
+  return %rows, %map, %off : tensor<?x64xbf16>, tensor<?x8xi32>, tensor<2049xi32>
+}
+
+// -----
+
+func.func @permute_vectors(%x: tensor<?x12xbf16>, %ids: tensor<?x8xi32>, %w: tensor<?x8xf32>)
+    -> (tensor<?x12xbf16>, tensor<?x8xi32>, tensor<257xi32>) {
+  // expected-error @+1 {{'moe.permute' op has rows of 12 elements; the CUDA permute copies 16-byte vectors, so the hidden size must be a multiple of 8}}
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<?x12xbf16>, tensor<?x8xi32>, tensor<?x8xf32>) -> (tensor<?x12xbf16>, tensor<?x8xi32>, tensor<257xi32>)
+  return %rows, %map, %off : tensor<?x12xbf16>, tensor<?x8xi32>, tensor<257xi32>
+}
+
+// -----
+
+func.func @combine_width(%h: tensor<?x20xf32>, %map: tensor<?x2xi32>, %w: tensor<?x2xf32>) -> tensor<?x20xf32> {
+  // expected-error @+1 {{'moe.combine' op has rows of 20 elements; the CUDA combine works on 8 elements per thread, so the hidden size must be a multiple of 8}}
+  %y = moe.combine %h, %map, %w : (tensor<?x20xf32>, tensor<?x2xi32>, tensor<?x2xf32>) -> tensor<?x20xf32>
+  return %y : tensor<?x20xf32>
+}
+
+// -----
+
+func.func @layout_slots(%ids: tensor<?x72xi32>) -> (tensor<128xi32>, tensor<16xi32>, tensor<2xi32>, tensor<?x16xi1>) {
+  // expected-error @+1 {{'moe.dispatch_layout' op has 72 slots per token; the CUDA dispatch layout handles at most 64}}
+  %pe, %pr, %pn, %in = moe.dispatch_layout %ids topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 8>
+      : tensor<?x72xi32> -> tensor<128xi32>, tensor<16xi32>, tensor<2xi32>, tensor<?x16xi1>
+  return %pe, %pr, %pn, %in : tensor<128xi32>, tensor<16xi32>, tensor<2xi32>, tensor<?x16xi1>
 }
