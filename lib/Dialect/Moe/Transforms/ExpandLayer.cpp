@@ -37,6 +37,9 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
         rewriter, loc, idsType, weightsType, scores, op.getBias(),
         op.getKAttr(), op.getGroupsAttr(), op.getGroupTopkAttr(),
         op.getGroupScoreAttr(), op.getNormalizeAttr(), op.getScaleAttr());
+    // The placement the routing serves, for moe-plan-dispatch.
+    if (TopologyAttr topology = op.getTopologyAttr())
+      route->setAttr(kTopologyAttrName, topology);
 
     // Auxiliary losses, in the order of the `losses` attribute.
     SmallVector<Value> results;

@@ -37,7 +37,7 @@ func.func @v3(%x: tensor<?x64xbf16>, %r: tensor<32x64xbf16>, %b: tensor<32xf32>,
 // order of the attribute), capacity with the position policy, static T.
 // CHECK-LABEL: func.func @v2
 // CHECK: %[[S:.+]] = moe.score softmax
-// CHECK: %[[IDS:.+]], %[[W:.+]] = moe.route %[[S]] k = 6 groups = 8 group_topk = 3 scale = 1.600000e+01 : (tensor<8x160xf32>) -> (tensor<8x6xi32>, tensor<8x6xf32>)
+// CHECK: %[[IDS:.+]], %[[W:.+]] = moe.route %[[S]] k = 6 groups = 8 group_topk = 3 scale = 1.600000e+01 {moe.topology = #moe.topology<nodes = 1, gpus_per_node = 8, experts_per_gpu = 20>} : (tensor<8x160xf32>) -> (tensor<8x6xi32>, tensor<8x6xf32>)
 // CHECK: %[[L1:.+]] = moe.balance_loss %[[S]], %[[IDS]] <expert, alpha = 3.0e-03>
 // CHECK: %[[L2:.+]] = moe.balance_loss %[[S]], %[[IDS]] <device, alpha = 5.0e-02, devices = 8>
 // CHECK: %[[L3:.+]] = moe.balance_loss %[[S]], %[[IDS]] <comm, alpha = 2.0e-02, devices = 8, device_limit = 3>
