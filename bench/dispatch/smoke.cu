@@ -149,7 +149,8 @@ static void run(int64_t T, bool skew, bool probs) {
 }
 
 int main() {
-  for (int64_t T : {0, 1, 7, 300, 3000})
+  // 3000 tokens: one fused scan + place; 5000: the separate kernels.
+  for (int64_t T : {0, 1, 7, 300, 3000, 5000})
     for (bool skew : {false, true})
       for (bool probs : {false, true})
         run(T, skew, probs);

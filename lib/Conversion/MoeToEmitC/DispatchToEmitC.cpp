@@ -32,6 +32,26 @@ static LogicalResult missingBuffers(Operation *op) {
       "returned values or values between kernels)");
 }
 
+/// `moe::cuda::launchChained(kernel, grid, block, stream, args...)` (a
+/// programmatic dependent launch; grid <= 0 launches nothing) with the
+/// early return.
+static void emitLaunch(ImplicitLocOpBuilder &b, StringRef kernel, Value grid,
+                       StringRef block, Value stream, ValueRange args) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> operands = {grid, stream};
+  operands.append(args.begin(), args.end());
+  SmallVector<Attribute> attrs = {
+      emitc::OpaqueAttr::get(ctx, kernel), b.getIndexAttr(0),
+      emitc::OpaqueAttr::get(ctx, block), b.getIndexAttr(1)};
+  for (unsigned i = 0; i < args.size(); ++i)
+    attrs.push_back(b.getIndexAttr(2 + i));
+  Value err = emitc::CallOpaqueOp::create(b, opaque(ctx, "cudaError_t"),
+                                          "moe::cuda::launchChained", operands,
+                                          b.getArrayAttr(attrs), ArrayAttr{})
+                  .getResult(0);
+  emitReturnOnError(b, err);
+}
+
 /// The token count as a C expression of rows of T*K.
 static std::string slotsExpr(int64_t k) {
   return llvm::formatv("({0} * {1})", kTokens, k).str();
@@ -108,12 +128,8 @@ LogicalResult mlir::moe::emitcuda::emitDispatchLayout(Operation *operation,
           ArrayAttr{}, b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
           .getResult(0);
   emitReturnOnError(b, err);
-  emitGuard(b,
-            "if ({} > 0) " + ctx.prefix + "<<<{}, " + spec +
-                "::BlockSize, 0, {}>>>({}, {}, {}, {}, {}, {});",
-            ValueRange{grid, grid, ctx.stream, ids, ctx.numTokens, perExpert,
-                       perRank, perNode, inRank});
-  emitCheckLaunch(b);
+  emitLaunch(b, ctx.prefix, grid, spec + "::BlockSize", ctx.stream,
+             {ids, ctx.numTokens, perExpert, perRank, perNode, inRank});
   return success();
 }
 
@@ -151,6 +167,7 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
   std::string bounds = "__launch_bounds__(" + spec + "::BlockSize)";
   std::string rank = ctx.prefix + "_rank", scan = ctx.prefix + "_scan",
               place = ctx.prefix + "_place", select = ctx.prefix + "_select",
+              fused = ctx.prefix + "_fused_place",
               gather = ctx.prefix + "_gather";
   emitKernel(m, rank, {constPointer(mctx, i32), i64, ws},
              "moe::cuda::permuteRankBody", {spec}, bounds);
@@ -161,6 +178,10 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
              {i64, f32, constPointer(mctx, i32), ws, constPointer(mctx, i32),
               pointer(mctx, i32)},
              "moe::cuda::permutePlaceBody", {spec}, bounds);
+  emitKernel(m, fused,
+             {i64, f32, constPointer(mctx, i32), ws, pointer(mctx, i32),
+              pointer(mctx, i32)},
+             "moe::cuda::permuteFusedPlaceBody", {spec}, bounds);
   if (byProbs)
     emitKernel(m, select,
                {i64, f32, constPointer(mctx, f32), ws, constPointer(mctx, i32),
@@ -207,38 +228,40 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
             "const int64_t " + blocksName + " = moe::cuda::rankBlocks<" + spec +
                 ">({});",
             ctx.numTokens);
-  emitGuard(b,
-            "if (" + blocksName + " > 0) " + rank + "<<<" + blocksName + ", " +
-                spec + "::BlockSize, 0, {}>>>({}, {}, {});",
-            ValueRange{ctx.stream, ids, ctx.numTokens, wsValue});
-  emitGuard(b,
-            scan + "<<<1, " + spec + "::ScanThreads, 0, {}>>>({}, {}, {}, {});",
-            ValueRange{ctx.stream, ctx.numTokens, cf, wsValue, offsets});
+  emitLaunch(b, rank, emitc::LiteralOp::create(b, i64, blocksName),
+             spec + "::BlockSize", ctx.stream, {ids, ctx.numTokens, wsValue});
+  // Few rank blocks: scan and place in one kernel; else (or for an empty
+  // batch, whose offsets the scan zeroes) the two. The unused launches get
+  // grid 0 and launch nothing.
+  std::string few = "(" + blocksName + " > 0 && " + blocksName + " <= " + spec +
+                    "::FusedPlaceBlocks)";
+  emitLaunch(
+      b, fused,
+      emitc::LiteralOp::create(b, i64, few + " ? " + blocksName + " : 0"),
+      spec + "::BlockSize", ctx.stream,
+      {ctx.numTokens, cf, ids, wsValue, offsets, rowMap});
+  emitLaunch(b, scan, emitc::LiteralOp::create(b, i64, few + " ? 0 : 1"),
+             spec + "::ScanThreads", ctx.stream,
+             {ctx.numTokens, cf, wsValue, offsets});
   std::string slots = slotsExpr(k);
-  Value placeGrid =
-      emitGrid(b, place, spec + "::BlockSize",
-               "moe::cuda::divUp(" + slots + ", " + spec + "::BlockSize)");
-  emitGuard(b,
-            "if ({} > 0) " + place + "<<<{}, " + spec +
-                "::BlockSize, 0, {}>>>({}, {}, {}, {}, {}, {});",
-            ValueRange{placeGrid, placeGrid, ctx.stream, ctx.numTokens, cf, ids,
-                       wsValue, offsets, rowMap});
+  Value placeGrid = emitGrid(b, place, spec + "::BlockSize",
+                             few + " ? 0 : moe::cuda::divUp(" + slots + ", " +
+                                 spec + "::BlockSize)");
+  emitLaunch(b, place, placeGrid, spec + "::BlockSize", ctx.stream,
+             {ctx.numTokens, cf, ids, wsValue, offsets, rowMap});
   if (byProbs)
-    emitGuard(b,
-              "if ({} > 0) " + select + "<<<" + std::to_string(numExperts) +
-                  ", " + spec +
-                  "::BlockSize, 0, {}>>>({}, {}, {}, {}, {}, {});",
-              ValueRange{ctx.numTokens, ctx.stream, ctx.numTokens, cf, weights,
-                         wsValue, offsets, rowMap});
+    emitLaunch(
+        b, select,
+        emitc::LiteralOp::create(
+            b, i64,
+            llvm::formatv("({0} > 0 ? {1} : 0)", kTokens, numExperts).str()),
+        spec + "::BlockSize", ctx.stream,
+        {ctx.numTokens, cf, weights, wsValue, offsets, rowMap});
   Value gatherGrid =
       emitGrid(b, gather, spec + "::BlockSize",
                "moe::cuda::gatherBlocks<" + spec + ">(" + kTokens + ")");
-  emitGuard(b,
-            "if ({} > 0) " + gather + "<<<{}, " + spec +
-                "::BlockSize, 0, {}>>>({}, {}, {}, {}, {});",
-            ValueRange{gatherGrid, gatherGrid, ctx.stream, input, ctx.numTokens,
-                       wsValue, offsets, rows});
-  emitCheckLaunch(b);
+  emitLaunch(b, gather, gatherGrid, spec + "::BlockSize", ctx.stream,
+             {input, ctx.numTokens, wsValue, offsets, rows});
   return success();
 }
 
@@ -299,11 +322,7 @@ LogicalResult mlir::moe::emitcuda::emitCombine(Operation *operation,
                   .getResult(0);
   emitReturnOnError(b, err);
   Value grid = emitGrid(b, ctx.prefix, spec + "::BlockSize", kTokens);
-  emitGuard(b,
-            "if ({} > 0) " + ctx.prefix + "<<<{}, " + spec +
-                "::BlockSize, 0, {}>>>({}, {}, {}, {}, {}, {}, {});",
-            ValueRange{grid, grid, ctx.stream, rows, numRowsValue, rowMap,
-                       weights, shared, ctx.numTokens, out});
-  emitCheckLaunch(b);
+  emitLaunch(b, ctx.prefix, grid, spec + "::BlockSize", ctx.stream,
+             {rows, numRowsValue, rowMap, weights, shared, ctx.numTokens, out});
   return success();
 }

@@ -27,6 +27,46 @@ __host__ __device__ inline int64_t divUp(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
+/// Programmatic dependent launch (Hopper): the kernels here start with
+/// this, so the next kernel on the stream may be launched while this one
+/// runs (its blocks wait here until this grid has finished and its writes
+/// are visible). Before sm_90 it is nothing, as is a launch without the
+/// attribute.
+__device__ __forceinline__ void chainedStart() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+/// Launches `kernel` with programmatic stream serialisation where the
+/// device supports it (compute capability 9.0+); grid <= 0 launches
+/// nothing.
+template <typename... Params, typename... Args>
+inline cudaError_t launchChained(void (*kernel)(Params...), int64_t grid,
+                                 int block, cudaStream_t stream, Args... args) {
+  if (grid <= 0)
+    return cudaSuccess;
+  int device = 0, major = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                 device);
+  if (err != cudaSuccess)
+    return err;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(static_cast<unsigned>(grid));
+  config.blockDim = dim3(static_cast<unsigned>(block));
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attr;
+  config.numAttrs = major >= 9 ? 1 : 0;
+  return cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);
+}
+
 //===----------------------------------------------------------------------===//
 // Dispatch layout
 //===----------------------------------------------------------------------===//
@@ -57,6 +97,7 @@ template <class L>
 __device__ void dispatchLayoutBody(const int32_t *ids, int64_t numTokens,
                                    int32_t *perExpert, int32_t *perRank,
                                    int32_t *perNode, bool *inRank) {
+  chainedStart();
   __shared__ int sE[L::E], sR[L::Ranks], sN[L::Nodes];
   for (int i = threadIdx.x; i < L::E; i += L::BlockSize)
     sE[i] = 0;
@@ -208,6 +249,8 @@ struct PermuteSpec {
   static constexpr int PerBlock = Rounds * BlockSize; // assignments
   static_assert(PerBlock == kPermutePerBlock, "the workspace assumes it");
   static constexpr int GatherUnroll = 4;
+  /// Up to this many rank blocks (T*K <= 32768), P2 and P3 are one kernel.
+  static constexpr int FusedPlaceBlocks = 64;
   /// The scan kernel: 1024 threads, ScanLanes per expert (a power of two):
   /// thread i works on expert i % (1024 / ScanLanes).
   static constexpr int ScanThreads = 1024;
@@ -244,6 +287,7 @@ template <class P> struct PermuteWorkspace {
 template <class P>
 __device__ void permuteRankBody(const int32_t *ids, int64_t numTokens,
                                 PermuteWorkspace<P> ws) {
+  chainedStart();
   __shared__ int warpCount[P::Warps][P::E];
   __shared__ int running[P::E];
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
@@ -347,6 +391,7 @@ __device__ __forceinline__ int blockExclusiveScan(int value, int *warpSums,
 template <class P>
 __device__ void permuteScanBody(int64_t numTokens, float cf,
                                 PermuteWorkspace<P> ws, int32_t *offsets) {
+  chainedStart();
   constexpr int Lanes = P::ScanLanes;
   __shared__ int partial[P::ScanThreads];
   __shared__ int warpSums[P::ScanThreads / kWarpSize];
@@ -417,6 +462,27 @@ __device__ void permuteScanBody(int64_t numTokens, float cf,
   }
 }
 
+/// Places assignment `a` of expert `e` at `pos` within the expert: a row
+/// when kept, -1 when dropped, or (probs policy, expert over capacity) an
+/// entry of the expert's segment for P4.
+template <class P>
+__device__ __forceinline__ void
+placeOne(int64_t a, int e, int64_t pos, int64_t totalBegin, int64_t count,
+         int64_t cap, int64_t keptBegin, PermuteWorkspace<P> ws,
+         int32_t *rowMap) {
+  if (P::Policy == DropPolicy::Probs && count > cap) {
+    ws.segment[totalBegin + pos] = static_cast<int32_t>(a);
+    return; // P4 decides
+  }
+  if (pos < cap) {
+    int32_t row = static_cast<int32_t>(keptBegin + pos);
+    rowMap[a] = row;
+    ws.rowToken[row] = static_cast<int32_t>(a / P::K);
+  } else {
+    rowMap[a] = -1;
+  }
+}
+
 /// P3 (grid over assignments): position of each assignment in its expert,
 /// in token order; rows for the kept ones (all, the first `cap`, or, for
 /// the probs policy, those of experts within capacity; the others go to
@@ -425,6 +491,7 @@ template <class P>
 __device__ void permutePlaceBody(int64_t numTokens, float cf,
                                  const int32_t *ids, PermuteWorkspace<P> ws,
                                  const int32_t *offsets, int32_t *rowMap) {
+  chainedStart();
   const int64_t n = numTokens * P::K;
   const int64_t cap =
       P::Policy == DropPolicy::None ? n : capacityOf(numTokens, P::K, P::E, cf);
@@ -438,18 +505,95 @@ __device__ void permutePlaceBody(int64_t numTokens, float cf,
     }
     int64_t b = a / P::PerBlock;
     int64_t pos = ws.blockCount[b * P::E + e] + ws.localRank[a];
-    int64_t count = ws.total[e + 1] - ws.total[e];
-    if (P::Policy == DropPolicy::Probs && count > cap) {
-      ws.segment[ws.total[e] + pos] = static_cast<int32_t>(a);
-      continue; // P4 decides
+    placeOne<P>(a, e, pos, ws.total[e], ws.total[e + 1] - ws.total[e], cap,
+                offsets[e], ws, rowMap);
+  }
+}
+
+/// P2 + P3 for few rank blocks (B <= FusedPlaceBlocks), one block per rank
+/// block: each block sums the B x E block counts itself (its own prefix
+/// and the totals), scans over the experts in shared memory and places its
+/// assignments; block 0 also writes `offsets` and the totals for P4 and P5.
+/// One launch less than the scan + place pair: what small batches pay for.
+template <class P>
+__device__ void permuteFusedPlaceBody(int64_t numTokens, float cf,
+                                      const int32_t *ids,
+                                      PermuteWorkspace<P> ws, int32_t *offsets,
+                                      int32_t *rowMap) {
+  chainedStart();
+  constexpr int PerThread = (P::E + P::BlockSize - 1) / P::BlockSize;
+  __shared__ int prefix[P::E], totalOff[P::E + 1], keptOff[P::E + 1];
+  __shared__ int warpSums[P::BlockSize / kWarpSize];
+  const int64_t blocks = rankBlocks<P>(numTokens);
+  const int64_t self = blockIdx.x;
+  const int64_t n = numTokens * P::K;
+  const int64_t cap =
+      P::Policy == DropPolicy::None ? n : capacityOf(numTokens, P::K, P::E, cf);
+  // Thread t owns experts t*PerThread ... (consecutive, for the scans).
+  int mine[PerThread], kept[PerThread];
+  int sumAll = 0, sumKept = 0;
+#pragma unroll
+  for (int i = 0; i < PerThread; ++i) {
+    const int e = threadIdx.x * PerThread + i;
+    int before = 0, all = 0;
+    if (e < P::E) {
+      constexpr int Batch = 8;
+      for (int64_t b = 0; b < blocks; b += Batch) {
+        int c[Batch];
+#pragma unroll
+        for (int u = 0; u < Batch; ++u)
+          c[u] = b + u < blocks ? ws.blockCount[(b + u) * P::E + e] : 0;
+#pragma unroll
+        for (int u = 0; u < Batch; ++u) {
+          before += b + u < self ? c[u] : 0;
+          all += c[u];
+        }
+      }
+      prefix[e] = before;
     }
-    if (pos < cap) {
-      int32_t row = static_cast<int32_t>(offsets[e] + pos);
-      rowMap[a] = row;
-      ws.rowToken[row] = static_cast<int32_t>(a / P::K);
-    } else {
+    mine[i] = all;
+    kept[i] = all < cap ? all : static_cast<int>(cap);
+    sumAll += mine[i];
+    sumKept += kept[i];
+  }
+  int totalAll = 0, totalKept = 0;
+  int runAll = blockExclusiveScan<P::BlockSize>(sumAll, warpSums, totalAll);
+  int runKept = blockExclusiveScan<P::BlockSize>(sumKept, warpSums, totalKept);
+#pragma unroll
+  for (int i = 0; i < PerThread; ++i) {
+    const int e = threadIdx.x * PerThread + i;
+    if (e < P::E) {
+      totalOff[e] = runAll;
+      keptOff[e] = runKept;
+      if (self == 0) {
+        ws.total[e] = runAll;
+        offsets[e] = runKept;
+      }
+    }
+    runAll += mine[i];
+    runKept += kept[i];
+  }
+  if (threadIdx.x == 0) {
+    totalOff[P::E] = totalAll;
+    keptOff[P::E] = totalKept;
+    if (self == 0) {
+      ws.total[P::E] = totalAll;
+      offsets[P::E] = totalKept;
+    }
+  }
+  __syncthreads();
+  const int64_t base = self * static_cast<int64_t>(P::PerBlock);
+  for (int i = threadIdx.x; i < P::PerBlock; i += P::BlockSize) {
+    const int64_t a = base + i;
+    if (a >= n)
+      break;
+    int e = ids[a];
+    if (e < 0 || e >= P::E) {
       rowMap[a] = -1;
+      continue;
     }
+    placeOne<P>(a, e, prefix[e] + ws.localRank[a], totalOff[e],
+                totalOff[e + 1] - totalOff[e], cap, keptOff[e], ws, rowMap);
   }
 }
 
@@ -461,6 +605,7 @@ template <class P>
 __device__ void permuteSelectBody(int64_t numTokens, float cf,
                                   const float *weights, PermuteWorkspace<P> ws,
                                   const int32_t *offsets, int32_t *rowMap) {
+  chainedStart();
   __shared__ int hist[256];
   __shared__ int carry;
   __shared__ uint32_t prefixShared;
@@ -565,6 +710,7 @@ __device__ void permuteGatherBody(const typename P::In *input,
                                   int64_t numTokens, PermuteWorkspace<P> ws,
                                   const int32_t *offsets,
                                   typename P::In *rows) {
+  chainedStart();
   constexpr int Vecs = P::H * sizeof(typename P::In) / 16;
   static_assert(P::H * sizeof(typename P::In) % 16 == 0,
                 "rows are whole 16-byte vectors");
@@ -632,6 +778,7 @@ __device__ void combineBody(const typename C::In *rows, int64_t numRows,
                             const int32_t *rowMap, const float *weights,
                             const typename C::In *shared, int64_t numTokens,
                             typename C::In *out) {
+  chainedStart();
   using In = typename C::In;
   constexpr int Step = 8;
   static_assert(C::H % Step == 0, "hidden size a multiple of 8");
