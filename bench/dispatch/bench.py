@@ -19,7 +19,6 @@ results.json and table.md under <out-dir>.
 import ctypes
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -28,10 +27,12 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from inputs import E, K, make_case, make_ids, make_weights  # noqa: E402
+from gpu_common import graphed_ms as graphed, median_ms, nvcc_shared  # noqa: E402
+from inputs import E, K, make_ids, make_weights  # noqa: E402
 
 DEV = torch.device("cuda")
 TOPO = (8, 8, 4)
@@ -39,12 +40,8 @@ CF = 1.25
 
 
 def build(prepared, out):
-    so = os.path.join(out, "libdispatch.so")
-    subprocess.run(["nvcc", "-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC",
-                    "-I", os.path.join(ROOT, "include"),
-                    "-gencode", "arch=compute_90a,code=sm_90a",
-                    os.path.join(prepared, "dispatch.cu"), "-o", so], check=True)
-    return ctypes.CDLL(so)
+    return nvcc_shared(os.path.join(prepared, "dispatch.cu"),
+                       os.path.join(out, "libdispatch.so"))[0]
 
 
 class Launcher:
@@ -249,33 +246,6 @@ def check_fresh(suite, T, dist, rng, log):
 # ---------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------
-
-def median_ms(fn, reps=30, inner=1):
-    times = []
-    for _ in range(reps):
-        a, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        e.record()
-        e.synchronize()
-        times.append(a.elapsed_time(e) / inner)
-    return float(np.median(times))
-
-
-def graphed(fn, inner):
-    """fn captured `inner` times in a CUDA graph; returns ms per call."""
-    stream = torch.cuda.Stream()
-    with torch.cuda.stream(stream):
-        fn()
-    torch.cuda.synchronize()
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, stream=stream):
-        for _ in range(inner):
-            fn()
-    graph.replay()
-    torch.cuda.synchronize()
-    return median_ms(graph.replay, inner=inner)
-
 
 def torch_permute(x, ids):
     flat = ids.view(-1)

@@ -22,7 +22,6 @@ import argparse
 import ctypes
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -32,9 +31,11 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
+from gpu_common import median_ms, nvcc_shared  # noqa: E402
 from configs import CONFIGS, bf16_round  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -44,14 +45,8 @@ DEV = torch.device("cuda")
 # The emitted library.
 
 def build(prepared, out):
-    so = os.path.join(out, "librouting.so")
-    cmd = ["nvcc", "-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC",
-           "-I", os.path.join(ROOT, "include"),
-           "-gencode", "arch=compute_90a,code=sm_90a",
-           os.path.join(prepared, "routing.cu"), "-o", so]
-    t0 = time.time()
-    subprocess.run(cmd, check=True)
-    return ctypes.CDLL(so), time.time() - t0
+    return nvcc_shared(os.path.join(prepared, "routing.cu"),
+                       os.path.join(out, "librouting.so"))
 
 
 class Launcher:
@@ -184,19 +179,6 @@ def torch_route(z, b, cfg):
     if norm:
         w = w / (w.sum(-1, keepdim=True) + 1e-20)
     return ids.int(), w * scale
-
-
-def median_ms(fn, reps=50, inner=1):
-    times = []
-    for _ in range(reps):
-        a = torch.cuda.Event(enable_timing=True)
-        e = torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        e.record()
-        e.synchronize()
-        times.append(a.elapsed_time(e) / inner)
-    return float(np.median(times))
 
 
 def copy_bandwidth():

@@ -19,7 +19,6 @@ import argparse
 import ctypes
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -29,21 +28,19 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
+from gpu_common import median_ms, nvcc_shared  # noqa: E402
 from configs import FUNCTIONS  # noqa: E402
 
 DEV = torch.device("cuda")
 
 
 def build(prepared, out):
-    so = os.path.join(out, "libtraining.so")
-    subprocess.run(["nvcc", "-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC",
-                    "-I", os.path.join(ROOT, "include"),
-                    "-gencode", "arch=compute_90a,code=sm_90a",
-                    os.path.join(prepared, "training.cu"), "-o", so], check=True)
-    return ctypes.CDLL(so)
+    return nvcc_shared(os.path.join(prepared, "training.cu"),
+                       os.path.join(out, "libtraining.so"))[0]
 
 
 class Step:
@@ -239,18 +236,6 @@ def check_all(lib, prepared):
                           ref.bias_update(b, counts, 1e-3).view(np.uint32))
     print("check v3_bias_update    ok: bitwise", flush=True)
     return results
-
-
-def median_ms(fn, reps=30, inner=1):
-    times = []
-    for _ in range(reps):
-        a, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        e.record()
-        e.synchronize()
-        times.append(a.elapsed_time(e) / inner)
-    return float(np.median(times))
 
 
 def time_step(lib, name, T, inner=10):

@@ -111,10 +111,7 @@ LogicalResult mlir::moe::emitcuda::emitLossFromStats(Operation *operation,
   emitGuard(b,
             meanKernel + "<<<1, " + spec + "::BlockSize, 0, {}>>>({}, {}, {});",
             ValueRange{ctx.stream, seqLoss, ctx.numTokens, loss});
-  Value last = emitc::CallOpaqueOp::create(b, opaque(mctx, "cudaError_t"),
-                                           "cudaGetLastError", ValueRange{})
-                   .getResult(0);
-  emitReturnOnError(b, last);
+  emitCheckLaunch(b);
   return success();
 }
 
@@ -184,10 +181,7 @@ LogicalResult mlir::moe::emitcuda::emitFusedLossGrad(Operation *operation,
                 "::BlockSize, 0, {}>>>({}, {}, {}, {}, {});",
             ValueRange{blocks, blocks, ctx.stream, logits, g, ctx.numTokens,
                        alpha, grad});
-  Value last = emitc::CallOpaqueOp::create(b, opaque(mctx, "cudaError_t"),
-                                           "cudaGetLastError", ValueRange{})
-                   .getResult(0);
-  emitReturnOnError(b, last);
+  emitCheckLaunch(b);
   return success();
 }
 
@@ -211,9 +205,6 @@ LogicalResult mlir::moe::emitcuda::emitBiasUpdate(Operation *operation,
   Value rate = emitc::ConstantOp::create(b, f32, op.getRateAttr());
   emitGuard(b, ctx.prefix + "<<<1, 256, 0, {}>>>({}, {}, {}, {});",
             ValueRange{ctx.stream, bias, counts, rate, updated});
-  Value last = emitc::CallOpaqueOp::create(b, opaque(mctx, "cudaError_t"),
-                                           "cudaGetLastError", ValueRange{})
-                   .getResult(0);
-  emitReturnOnError(b, last);
+  emitCheckLaunch(b);
   return success();
 }

@@ -244,9 +244,6 @@ LogicalResult mlir::moe::emitcuda::emitFusedRoute(Operation *operation,
   if (stats)
     fmt.push_back(stats);
   emitc::VerbatimOp::create(b, b.getStringAttr(launch), fmt);
-  Value last = emitc::CallOpaqueOp::create(b, opaque(mctx, "cudaError_t"),
-                                           "cudaGetLastError", ValueRange{})
-                   .getResult(0);
-  emitReturnOnError(b, last);
+  emitCheckLaunch(b);
   return success();
 }

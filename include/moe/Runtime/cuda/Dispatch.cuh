@@ -607,7 +607,6 @@ __device__ void permuteSelectBody(int64_t numTokens, float cf,
                                   const int32_t *offsets, int32_t *rowMap) {
   chainedStart();
   __shared__ int hist[256];
-  __shared__ int carry;
   __shared__ uint32_t prefixShared;
   __shared__ int needShared;
   const int e = blockIdx.x;
@@ -645,60 +644,38 @@ __device__ void permuteSelectBody(int64_t numTokens, float cf,
     __syncthreads();
   }
   // Keys above the threshold are kept; of those equal to it, the first
-  // `need` in token order. A block scan over the segment gives the rows.
+  // `need` in token order. Block scans over the segment give the rows.
   const uint32_t threshold = prefix;
-  if (threadIdx.x == 0)
-    carry = 0;
-  __shared__ int equalCarry;
-  if (threadIdx.x == 0)
-    equalCarry = 0;
-  __syncthreads();
-  __shared__ int scanKeep[P::BlockSize], scanEqual[P::BlockSize];
+  __shared__ int warpSums[P::BlockSize / kWarpSize];
+  int kept = 0, equalSeen = 0; // over the earlier chunks
   for (int64_t base = 0; base < count; base += P::BlockSize) {
-    int64_t i = base + threadIdx.x;
+    const int64_t i = base + threadIdx.x;
     uint32_t key = 0u;
     int32_t a = -1;
     if (i < count) {
       a = seg[i];
       key = orderKey(weights[a]);
     }
-    int isEqual = i < count && key == threshold ? 1 : 0;
-    scanEqual[threadIdx.x] = isEqual;
-    __syncthreads();
-    // Inclusive scan of the equal flags (Hillis-Steele, fixed order).
-    for (int off = 1; off < P::BlockSize; off <<= 1) {
-      int v = threadIdx.x >= off ? scanEqual[threadIdx.x - off] : 0;
-      __syncthreads();
-      scanEqual[threadIdx.x] += v;
-      __syncthreads();
-    }
-    int equalBefore = equalCarry + scanEqual[threadIdx.x] - isEqual;
-    int keep = i < count && (key > threshold || (isEqual && equalBefore < need))
-                   ? 1
-                   : 0;
-    scanKeep[threadIdx.x] = keep;
-    __syncthreads();
-    for (int off = 1; off < P::BlockSize; off <<= 1) {
-      int v = threadIdx.x >= off ? scanKeep[threadIdx.x - off] : 0;
-      __syncthreads();
-      scanKeep[threadIdx.x] += v;
-      __syncthreads();
-    }
+    const int isEqual = i < count && key == threshold ? 1 : 0;
+    int equalTotal = 0, keptTotal = 0;
+    const int equalBefore = equalSeen + blockExclusiveScan<P::BlockSize>(
+                                            isEqual, warpSums, equalTotal);
+    const int keep =
+        i < count && (key > threshold || (isEqual && equalBefore < need)) ? 1
+                                                                          : 0;
+    const int keptBefore =
+        kept + blockExclusiveScan<P::BlockSize>(keep, warpSums, keptTotal);
     if (i < count) {
       if (keep) {
-        int32_t row = offsets[e] + carry + scanKeep[threadIdx.x] - 1;
+        int32_t row = offsets[e] + keptBefore;
         rowMap[a] = row;
         ws.rowToken[row] = a / P::K;
       } else {
         rowMap[a] = -1;
       }
     }
-    __syncthreads();
-    if (threadIdx.x == P::BlockSize - 1) {
-      carry += scanKeep[threadIdx.x];
-      equalCarry += scanEqual[threadIdx.x];
-    }
-    __syncthreads();
+    kept += keptTotal;
+    equalSeen += equalTotal;
   }
 }
 

@@ -1,0 +1,53 @@
+"""What the GPU benches share (runs on the GPU machine): building an emitted
+.cu into a shared library and timing with CUDA events."""
+
+import ctypes
+import os
+import subprocess
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def nvcc_shared(source, so):
+    """nvcc -O3 for sm_90a into a shared library; returns (CDLL, seconds)."""
+    t0 = time.time()
+    subprocess.run(["nvcc", "-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC",
+                    "-I", os.path.join(ROOT, "include"),
+                    "-gencode", "arch=compute_90a,code=sm_90a", source, "-o", so],
+                   check=True)
+    return ctypes.CDLL(so), time.time() - t0
+
+
+def median_ms(fn, reps=30, inner=1):
+    """Median over `reps` CUDA-event timings of fn(), divided by `inner`
+    (the launches fn makes)."""
+    times = []
+    for _ in range(reps):
+        a = torch.cuda.Event(enable_timing=True)
+        e = torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        e.record()
+        e.synchronize()
+        times.append(a.elapsed_time(e) / inner)
+    return float(np.median(times))
+
+
+def graphed_ms(fn, inner):
+    """fn captured `inner` times in one CUDA graph (after a warm-up call on
+    the capture stream); milliseconds per call of its replays."""
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        fn()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, stream=stream):
+        for _ in range(inner):
+            fn()
+    graph.replay()
+    torch.cuda.synchronize()
+    return median_ms(graph.replay, inner=inner)
