@@ -1,0 +1,277 @@
+//===- Experts.cuh - grouped SwiGLU expert GEMMs ----------------*- CUDA -*-===//
+//
+// moe.expert_ffn on tensor cores (mma.sync m16n8k16, bf16 operands, f32
+// accumulation; sm_80 and later), with the expert offsets read on the
+// device:
+//  * a tile map (one block): per expert ceil(rows / 128) row tiles, their
+//    scan, and for every tile slot (expert, first row, end row) or -1;
+//    experts with no rows have no tiles, so they cost nothing;
+//  * GEMM1 (Dual): a block computes 128 rows x 64 columns of g = x Wg^T and
+//    the matching 64 of u = x Wu^T, and writes h = silu(g) * u rounded to
+//    the element type (the CPU reference's rounding point);
+//  * GEMM2: 128 rows x 128 columns of y = h Wd^T.
+// Operands stream through shared memory with cp.async in a three-stage
+// pipeline (XOR-swizzled 64-byte rows, so ldmatrix is conflict-free). Each
+// output element is one thread's fixed-order sum: deterministic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_RUNTIME_CUDA_EXPERTS_CUH
+#define MOE_RUNTIME_CUDA_EXPERTS_CUH
+
+#include "moe/Runtime/cuda/Dispatch.cuh"
+
+namespace moe {
+namespace cuda {
+
+/// The tile of a grouped GEMM: its expert (-1: no tile), first and end row.
+struct RowTile {
+  int32_t expert, begin, end, pad;
+};
+
+/// A grouped GEMM out[r, n] = sum_k A[r, k] W[e(r), n', k] over the rows
+/// of each expert; E experts (1: the shared expert, all rows), N output
+/// columns, K the reduction. Dual: W holds 2N rows per expert (gate, then
+/// up) and the output is silu(gate) * up.
+template <typename In_, int E_, int N_, int K_, bool Dual_> struct GemmSpec {
+  using In = In_;
+  static constexpr int E = E_, N = N_, K = K_;
+  static constexpr bool Dual = Dual_;
+  static constexpr int BM = 128, BN = 128, BK = 32, Stages = 3;
+  static constexpr int Threads = 256;
+  /// Output columns per block.
+  static constexpr int OutCols = Dual ? BN / 2 : BN;
+  static constexpr int ColumnTiles = N / OutCols;
+  /// Weight rows per expert.
+  static constexpr int64_t WeightRows = Dual ? 2 * N : N;
+  static_assert(K % BK == 0, "the reduction is whole 32-element steps");
+  static_assert(N % OutCols == 0, "the output is whole column tiles");
+  static_assert(E >= 1 && E <= 1024, "at most 1024 experts");
+};
+
+/// Row-tile slots a grouped GEMM over numRows rows may need.
+template <class G> __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
+  return divUp(rows, G::BM) + G::E;
+}
+
+/// The tile map (one block of 1024 threads). Without offsets (the shared
+/// expert) all numRows rows belong to expert 0.
+template <class G>
+__device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
+                             RowTile *tiles) {
+  chainedStart();
+  __shared__ int warpSums[1024 / kWarpSize];
+  const int e = threadIdx.x;
+  int begin = 0, end = 0;
+  if (e < G::E) {
+    begin = offsets ? offsets[e] : 0;
+    end = offsets ? offsets[e + 1] : static_cast<int>(numRows);
+    if (end > numRows)
+      end = static_cast<int>(numRows);
+    if (end < begin)
+      end = begin;
+  }
+  const int count = static_cast<int>(divUp(end - begin, G::BM));
+  int total = 0;
+  const int first = blockExclusiveScan<1024>(count, warpSums, total);
+  for (int i = 0; i < count; ++i) {
+    int b = begin + i * G::BM;
+    tiles[first + i] = RowTile{e, b, b + G::BM < end ? b + G::BM : end, 0};
+  }
+  const int64_t slots = maxRowTiles<G>(numRows);
+  for (int64_t y = total + threadIdx.x; y < slots; y += 1024)
+    tiles[y] = RowTile{-1, 0, 0, 0};
+}
+
+__device__ __forceinline__ void cpAsync16(void *smem, const void *gmem,
+                                          bool valid) {
+  unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  int bytes = valid ? 16 : 0; // 0: zero-fill
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
+               "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cpAsyncCommit() {
+  asm volatile("cp.async.commit_group;\n" ::);
+}
+template <int Pending> __device__ __forceinline__ void cpAsyncWait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
+}
+
+__device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const void *p) {
+  unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile(
+      "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+      : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+      : "r"(a));
+}
+
+__device__ __forceinline__ void mmaBf16(float (&d)[4], const uint32_t (&a)[4],
+                                        uint32_t b0, uint32_t b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
+                 "r"(b1));
+}
+
+/// Element offset of (row, 16-byte chunk) in a tile of 32-element rows: the
+/// chunk is XOR-ed with bits 1-2 of the row so that the eight rows an
+/// ldmatrix phase reads fall in eight different bank groups.
+__device__ __forceinline__ int swizzled(int row, int chunk) {
+  return row * 32 + ((chunk ^ ((row >> 1) & 3)) * 8);
+}
+
+/// silu(g) * u as the reference writes it: g / (1 + e^-g) * u, in f32.
+__device__ __forceinline__ float siluMul(float g, float u) {
+  return __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u);
+}
+
+/// One block: rows [tile.begin, tile.end) of its tile slot (blockIdx.y) x
+/// output columns [blockIdx.x * OutCols, +OutCols).
+template <class G>
+__device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W,
+                                const RowTile *tiles, typename G::In *out) {
+  static_assert(sizeof(typename G::In) == 2, "bf16 operands");
+  chainedStart();
+  using In = typename G::In;
+  __shared__ __align__(128) In sA[G::Stages][G::BM * G::BK];
+  __shared__ __align__(128) In sB[G::Stages][G::BN * G::BK];
+  const RowTile tile = tiles[blockIdx.y];
+  if (tile.expert < 0)
+    return;
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  const int wm = warp % 4, wn = warp / 4;
+  const int n0 = blockIdx.x * G::OutCols;
+  const In *w = W + static_cast<int64_t>(tile.expert) * G::WeightRows * G::K;
+
+  // The weight row behind B-tile row `b` (Dual: gate rows, then up rows).
+  auto weightRow = [&](int b) -> int64_t {
+    if constexpr (G::Dual)
+      return b < G::BN / 2 ? n0 + b : G::N + n0 + (b - G::BN / 2);
+    else
+      return n0 + b;
+  };
+  auto load = [&](int stage, int kt) {
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      int c = threadIdx.x + i * G::Threads; // 512 chunks of 16 bytes each
+      int row = c / 4, chunk = c % 4;
+      int64_t r = tile.begin + row;
+      bool valid = r < tile.end;
+      const In *src = A + (valid ? r : tile.begin) * G::K + kt * G::BK +
+                      chunk * 8;
+      cpAsync16(&sA[stage][swizzled(row, chunk)], src, valid);
+      const In *wsrc = w + weightRow(row) * G::K + kt * G::BK + chunk * 8;
+      cpAsync16(&sB[stage][swizzled(row, chunk)], wsrc, true);
+    }
+  };
+
+  float acc[2][8][4];
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+#pragma unroll
+      for (int q = 0; q < 4; ++q)
+        acc[mi][j][q] = 0.0f;
+
+  // The B-tile row of this warp's n-tile j (Dual: 4 gate then 4 up tiles,
+  // column-matched).
+  auto bRow = [&](int j) {
+    if constexpr (G::Dual)
+      return j < 4 ? wn * 32 + j * 8 : G::BN / 2 + wn * 32 + (j - 4) * 8;
+    else
+      return wn * 64 + j * 8;
+  };
+
+  constexpr int KTiles = G::K / G::BK;
+#pragma unroll
+  for (int s = 0; s < G::Stages - 1; ++s) {
+    if (s < KTiles)
+      load(s, s);
+    cpAsyncCommit();
+  }
+  for (int kt = 0; kt < KTiles; ++kt) {
+    cpAsyncWait<G::Stages - 2>();
+    __syncthreads();
+    const int next = kt + G::Stages - 1;
+    if (next < KTiles)
+      load(next % G::Stages, next);
+    cpAsyncCommit();
+    const In *a = sA[kt % G::Stages];
+    const In *b = sB[kt % G::Stages];
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      uint32_t af[2][4];
+#pragma unroll
+      for (int mi = 0; mi < 2; ++mi)
+        ldmatrixX4(af[mi], a + swizzled(wm * 32 + mi * 16 + lane % 16,
+                                        kk * 2 + lane / 16));
+#pragma unroll
+      for (int jp = 0; jp < 4; ++jp) {
+        uint32_t bf[4];
+        int j = 2 * jp + lane / 16;
+        ldmatrixX4(bf, b + swizzled(bRow(j) + lane % 8,
+                                    kk * 2 + (lane / 8) % 2));
+#pragma unroll
+        for (int mi = 0; mi < 2; ++mi) {
+          mmaBf16(acc[mi][2 * jp], af[mi], bf[0], bf[1]);
+          mmaBf16(acc[mi][2 * jp + 1], af[mi], bf[2], bf[3]);
+        }
+      }
+    }
+  }
+  cpAsyncWait<0>();
+
+  // Epilogue: c0, c1 at (row, col..col+1), c2, c3 eight rows below.
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int64_t r =
+          tile.begin + wm * 32 + mi * 16 + lane / 4 + half * 8;
+      if (r >= tile.end)
+        continue;
+      In *row = out + r * G::N;
+      if constexpr (G::Dual) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          int col = n0 + wn * 32 + j * 8 + (lane % 4) * 2;
+          float h0 = siluMul(acc[mi][j][2 * half], acc[mi][j + 4][2 * half]);
+          float h1 =
+              siluMul(acc[mi][j][2 * half + 1], acc[mi][j + 4][2 * half + 1]);
+          *reinterpret_cast<__nv_bfloat162 *>(row + col) =
+              __floats2bfloat162_rn(h0, h1);
+        }
+      } else {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          int col = n0 + wn * 64 + j * 8 + (lane % 4) * 2;
+          *reinterpret_cast<__nv_bfloat162 *>(row + col) =
+              __floats2bfloat162_rn(acc[mi][j][2 * half],
+                                    acc[mi][j][2 * half + 1]);
+        }
+      }
+    }
+}
+
+/// Rows [offsets[E], numRows) of an expert output belong to no expert:
+/// zero (a grid-stride loop over 16-byte vectors).
+template <class G>
+__device__ void zeroTailBody(const int32_t *offsets, int64_t numRows,
+                             typename G::In *out) {
+  chainedStart();
+  constexpr int Vecs = G::N * sizeof(typename G::In) / 16;
+  const int64_t first = offsets[G::E] < numRows ? offsets[G::E] : numRows;
+  const int64_t total = (numRows - first) * Vecs;
+  uint4 *dst = reinterpret_cast<uint4 *>(out + first * G::N);
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+       i < total; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = make_uint4(0u, 0u, 0u, 0u);
+}
+
+} // namespace cuda
+} // namespace moe
+
+#endif // MOE_RUNTIME_CUDA_EXPERTS_CUH
