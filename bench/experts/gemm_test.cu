@@ -16,8 +16,8 @@ using namespace moe::cuda;
 using bf16 = __nv_bfloat16;
 
 constexpr int E = 256, H = 7168, I = 2048;
-using G1 = GemmSpec<bf16, E, I, H, true>;
-using G2 = GemmSpec<bf16, E, H, I, false>;
+using G1 = GemmSpec<bf16, bf16, E, I, H, true>;
+using G2 = GemmSpec<bf16, bf16, E, H, I, false>;
 
 static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off, int64_t rows, RowTile *t) {
   rowTilesBody<G1>(off, rows, t);

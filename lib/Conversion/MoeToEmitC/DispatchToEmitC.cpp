@@ -32,26 +32,6 @@ static LogicalResult missingBuffers(Operation *op) {
       "returned values or values between kernels)");
 }
 
-/// `moe::cuda::launchChained(kernel, grid, block, stream, args...)` (a
-/// programmatic dependent launch; grid <= 0 launches nothing) with the
-/// early return.
-static void emitLaunch(ImplicitLocOpBuilder &b, StringRef kernel, Value grid,
-                       StringRef block, Value stream, ValueRange args) {
-  MLIRContext *ctx = b.getContext();
-  SmallVector<Value> operands = {grid, stream};
-  operands.append(args.begin(), args.end());
-  SmallVector<Attribute> attrs = {
-      emitc::OpaqueAttr::get(ctx, kernel), b.getIndexAttr(0),
-      emitc::OpaqueAttr::get(ctx, block), b.getIndexAttr(1)};
-  for (unsigned i = 0; i < args.size(); ++i)
-    attrs.push_back(b.getIndexAttr(2 + i));
-  Value err = emitc::CallOpaqueOp::create(b, opaque(ctx, "cudaError_t"),
-                                          "moe::cuda::launchChained", operands,
-                                          b.getArrayAttr(attrs), ArrayAttr{})
-                  .getResult(0);
-  emitReturnOnError(b, err);
-}
-
 /// The token count as a C expression of rows of T*K.
 static std::string slotsExpr(int64_t k) {
   return llvm::formatv("({0} * {1})", kTokens, k).str();
@@ -82,6 +62,8 @@ SmallVector<Scratch> mlir::moe::emitcuda::permuteScratch(Operation *operation) {
 SmallVector<Scratch> mlir::moe::emitcuda::scratchOf(Operation *op) {
   if (isa<PermuteOp>(op))
     return permuteScratch(op);
+  if (isa<GateOp, ExpertFFNOp>(op))
+    return gemmScratch(op);
   return lossScratch(op);
 }
 
@@ -310,11 +292,13 @@ LogicalResult mlir::moe::emitcuda::emitCombine(Operation *operation,
     shared = emitc::LiteralOp::create(b, constPointer(mctx, elem), "nullptr");
   // Rows of expert_out: static, or T*K (what moe.permute produces).
   std::string numRows = ctx.prefix + "_rows";
-  emitGuard(b, "const int64_t " + numRows + " = " +
-                   (rowsType.isDynamicDim(0)
-                        ? slotsExpr(k)
-                        : std::to_string(rowsType.getDimSize(0))) +
-                   ";");
+  // A function argument holds T*K rows (what a permute makes).
+  emitGuard(
+      b, "const int64_t " + numRows + " = " +
+             (isa<BlockArgument>(op.getExpertOut()) && rowsType.isDynamicDim(0)
+                  ? slotsExpr(k)
+                  : rowsExprOf(op.getExpertOut())) +
+             ";");
   Value numRowsValue = emitc::LiteralOp::create(b, i64, numRows);
   Value err = emitc::CallOpaqueOp::create(
                   b, opaque(mctx, "cudaError_t"), "moe::cuda::checkCombine",

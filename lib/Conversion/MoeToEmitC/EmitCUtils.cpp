@@ -19,6 +19,8 @@ std::string mlir::moe::emitcuda::cElementType(Type type) {
     return "int32_t";
   if (type.isInteger(64))
     return "int64_t";
+  if (auto named = dyn_cast<emitc::OpaqueType>(type))
+    return named.getValue().str();
   return "<unsupported>";
 }
 
@@ -101,4 +103,25 @@ void mlir::moe::emitcuda::emitCheckLaunch(ImplicitLocOpBuilder &b) {
                                   "cudaGetLastError", ValueRange{})
           .getResult(0);
   emitReturnOnError(b, last);
+}
+
+/// `moe::cuda::launchChained(kernel, grid, block, stream, args...)` (a
+/// programmatic dependent launch; grid <= 0 launches nothing) with the
+/// early return.
+void mlir::moe::emitcuda::emitLaunch(ImplicitLocOpBuilder &b, StringRef kernel,
+                                     Value grid, StringRef block, Value stream,
+                                     ValueRange args) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> operands = {grid, stream};
+  operands.append(args.begin(), args.end());
+  SmallVector<Attribute> attrs = {
+      emitc::OpaqueAttr::get(ctx, kernel), b.getIndexAttr(0),
+      emitc::OpaqueAttr::get(ctx, block), b.getIndexAttr(1)};
+  for (unsigned i = 0; i < args.size(); ++i)
+    attrs.push_back(b.getIndexAttr(2 + i));
+  Value err = emitc::CallOpaqueOp::create(b, opaque(ctx, "cudaError_t"),
+                                          "moe::cuda::launchChained", operands,
+                                          b.getArrayAttr(attrs), ArrayAttr{})
+                  .getResult(0);
+  emitReturnOnError(b, err);
 }

@@ -63,6 +63,12 @@ void emitKernel(ImplicitLocOpBuilder &m, StringRef name, ArrayRef<Type> params,
 Value emitGrid(ImplicitLocOpBuilder &b, StringRef kernel, StringRef blockSize,
                StringRef wantedExpr);
 
+/// `moe::cuda::launchChained(kernel, grid, block, stream, args...)`: a
+/// programmatic dependent launch (an empty grid launches nothing), with the
+/// early return.
+void emitLaunch(ImplicitLocOpBuilder &b, StringRef kernel, Value grid,
+                StringRef block, Value stream, ValueRange args);
+
 /// `cudaGetLastError()` with the early return.
 void emitCheckLaunch(ImplicitLocOpBuilder &b);
 

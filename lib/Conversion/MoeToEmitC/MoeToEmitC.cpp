@@ -44,6 +44,18 @@ static StringRef operandName(Operation *op, unsigned index) {
       .Case<FusedLossGradOp>(
           [&](auto) -> StringRef { return index == 0 ? "logits" : ""; })
       .Case<DispatchLayoutOp>([](auto) -> StringRef { return "ids"; })
+      .Case<GateOp>(
+          [&](auto) -> StringRef { return index == 0 ? "input" : "router"; })
+      .Case<ExpertFFNOp>([&](ExpertFFNOp ffn) -> StringRef {
+        if (index == 0)
+          return "rows";
+        if (ffn.getOffsets() && index == 1)
+          return "offsets";
+        bool up = index == (ffn.getOffsets() ? 2u : 1u);
+        if (ffn.getOffsets())
+          return up ? "gate_up" : "down";
+        return up ? "shared_gate_up" : "shared_down";
+      })
       .Case<PermuteOp>([&](auto) -> StringRef {
         return index == 0 ? "input" : index == 1 ? "ids" : "weights";
       })
@@ -78,6 +90,8 @@ static StringRef resultName(Operation *op, unsigned index) {
         return index == 0 ? "rows" : index == 1 ? "row_map" : "offsets";
       })
       .Case<CombineOp>([](auto) -> StringRef { return "output"; })
+      .Case<GateOp>([](auto) -> StringRef { return "logits"; })
+      .Case<ExpertFFNOp>([](auto) -> StringRef { return "expert_out"; })
       .Default([](Operation *) { return ""; });
 }
 
@@ -94,11 +108,8 @@ static std::string leadingRows(OpResult result) {
       return llvm::formatv("moe::cuda::ceilDiv({0}, {1})", kTokens,
                            st.getChunkAttr().getInt())
           .str();
-  if (auto permute = dyn_cast<PermuteOp>(op))
-    if (result == permute.getRows())
-      return llvm::formatv("({0} * {1})", kTokens,
-                           permute.getIds().getType().getDimSize(1))
-          .str();
+  if (isa<PermuteOp, ExpertFFNOp>(op))
+    return rowsExprOf(result);
   if (auto loss = dyn_cast<LossFromStatsOp>(op)) {
     int64_t seqLen = loss.getConfig().getSeqLen();
     return seqLen ? llvm::formatv("({0} / {1})", kTokens, seqLen).str()
@@ -287,6 +298,9 @@ public:
                   [&](Operation *o) { return emitPermute(o, lctx); })
               .Case<CombineOp>(
                   [&](Operation *o) { return emitCombine(o, lctx); })
+              .Case<GateOp>([&](Operation *o) { return emitGate(o, lctx); })
+              .Case<ExpertFFNOp>(
+                  [&](Operation *o) { return emitExpertFFN(o, lctx); })
               .Default([](Operation *) { return failure(); });
       if (failed(emitted))
         return failure();
@@ -361,6 +375,9 @@ private:
                << "result #" << i << " is returned twice; return it once";
     }
     for (Operation &op : func.getBody().front().without_terminator()) {
+      if (isa<LayerOp>(op))
+        return op.emitOpError() << "is not expanded: run moe-expand-layer "
+                                   "first (moe-lower-to-cuda does)";
       if (isa<ScoreOp, RouteOp, ExpertCountsOp>(op))
         return op.emitOpError() << "is not fused: run moe-fuse-routing first "
                                    "(moe-lower-to-cuda does)";
@@ -372,7 +389,7 @@ private:
                   "moe.score feeding a moe.route, with compatible statistics)";
       if (!isa<FusedRouteOp, FusedRouteStatsOp, LossFromStatsOp,
                FusedLossGradOp, BiasUpdateOp, DispatchLayoutOp, PermuteOp,
-               CombineOp>(op))
+               CombineOp, GateOp, ExpertFFNOp>(op))
         return op.emitOpError() << "has no CUDA lowering yet";
       for (auto [i, v] : llvm::enumerate(op.getOperands()))
         if (auto arg = dyn_cast<BlockArgument>(v))
@@ -411,7 +428,7 @@ private:
       }
       // The operand whose leading dimension is the token count.
       Value tokens;
-      if (isa<FusedRouteOp, FusedRouteStatsOp, DispatchLayoutOp>(op))
+      if (isa<FusedRouteOp, FusedRouteStatsOp, DispatchLayoutOp, GateOp>(op))
         tokens = op.getOperand(0);
       else if (auto permute = dyn_cast<PermuteOp>(op))
         tokens = permute.getIds();
@@ -448,6 +465,8 @@ struct ConvertMoeToEmitCPass
     emitc::IncludeOp::create(b, "moe/Runtime/cuda/Loss.cuh",
                              /*is_standard_include=*/false);
     emitc::IncludeOp::create(b, "moe/Runtime/cuda/Dispatch.cuh",
+                             /*is_standard_include=*/false);
+    emitc::IncludeOp::create(b, "moe/Runtime/cuda/Experts.cuh",
                              /*is_standard_include=*/false);
 
     bool failedAny = false;

@@ -21,9 +21,19 @@ LogicalResult emitDispatchLayout(Operation *op, LaunchContext &ctx);
 LogicalResult emitPermute(Operation *op, LaunchContext &ctx);
 LogicalResult emitCombine(Operation *op, LaunchContext &ctx);
 
-/// The workspace a loss reduction or a permute needs beyond its results.
+/// moe.gate and moe.expert_ffn (ExpertsToEmitC.cpp).
+LogicalResult emitGate(Operation *op, LaunchContext &ctx);
+LogicalResult emitExpertFFN(Operation *op, LaunchContext &ctx);
+
+/// The rows of a value's leading dimension, a C expression in moe_T:
+/// static, T*K for a permute's rows (and the expert outputs of them), else
+/// the token count.
+std::string rowsExprOf(Value value);
+
+/// The workspace an op needs beyond its results.
 SmallVector<Scratch> lossScratch(Operation *op);
 SmallVector<Scratch> permuteScratch(Operation *op);
+SmallVector<Scratch> gemmScratch(Operation *op);
 /// The scratch buffers of any op (none for most).
 SmallVector<Scratch> scratchOf(Operation *op);
 } // namespace mlir::moe::emitcuda

@@ -65,11 +65,46 @@ func.func @dynamic_experts(%z: tensor<4x?xf32>) -> tensor<4x?xf32> {
 
 // -----
 
-func.func @no_cuda_yet(%rows: tensor<?x16xf32>, %off: tensor<5xi32>, %gu: tensor<4x8x16xf32>, %d: tensor<4x16x4xf32>) -> tensor<?x16xf32> {
-  // expected-error @+1 {{'moe.expert_ffn' op has no CUDA lowering yet}}
+func.func @f32_experts(%rows: tensor<?x16xf32>, %off: tensor<5xi32>, %gu: tensor<4x8x16xf32>, %d: tensor<4x16x4xf32>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{'moe.expert_ffn' op has 'f32' operands; the CUDA GEMMs take bf16}}
   %y = moe.expert_ffn %rows offsets %off weights %gu, %d
       : (tensor<?x16xf32>, tensor<5xi32>, tensor<4x8x16xf32>, tensor<4x16x4xf32>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @intermediate(%rows: tensor<?x64xbf16>, %off: tensor<5xi32>, %gu: tensor<4x96x64xbf16>, %d: tensor<4x64x48xbf16>) -> tensor<?x64xbf16> {
+  // expected-error @+1 {{'moe.expert_ffn' op reduces over 48 elements; the CUDA GEMMs need a multiple of 32}}
+  %y = moe.expert_ffn %rows offsets %off weights %gu, %d
+      : (tensor<?x64xbf16>, tensor<5xi32>, tensor<4x96x64xbf16>, tensor<4x64x48xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
+// -----
+
+func.func @intermediate_tiles(%rows: tensor<?x64xbf16>, %off: tensor<5xi32>, %gu: tensor<4x192x64xbf16>, %d: tensor<4x64x96xbf16>) -> tensor<?x64xbf16> {
+  // expected-error @+1 {{'moe.expert_ffn' op has an intermediate size of 96; the CUDA gate/up GEMM needs a multiple of 64}}
+  %y = moe.expert_ffn %rows offsets %off weights %gu, %d
+      : (tensor<?x64xbf16>, tensor<5xi32>, tensor<4x192x64xbf16>, tensor<4x64x96xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
+// -----
+
+func.func @gate_reduction(%x: tensor<?x40xbf16>, %w: tensor<16x40xbf16>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{'moe.gate' op reduces over 40 elements; the CUDA GEMMs need a multiple of 32}}
+  %z = moe.gate %x, %w : tensor<?x40xbf16>, tensor<16x40xbf16> -> tensor<?x16xf32>
+  return %z : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @not_expanded(%x: tensor<?x64xbf16>, %r: tensor<8x64xbf16>, %gu: tensor<8x128x64xbf16>, %d: tensor<8x64x64xbf16>) -> tensor<?x64xbf16> {
+  // expected-error @+1 {{'moe.layer' op is not expanded: run moe-expand-layer first (moe-lower-to-cuda does)}}
+  %y = moe.layer %x router %r experts %gu, %d score softmax k = 2
+      : (tensor<?x64xbf16>, tensor<8x64xbf16>, tensor<8x128x64xbf16>, tensor<8x64x64xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
 }
 
 // -----

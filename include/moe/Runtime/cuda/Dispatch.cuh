@@ -40,12 +40,12 @@ __device__ __forceinline__ void chainedStart() {
 }
 
 /// Launches `kernel` with programmatic stream serialisation where the
-/// device supports it (compute capability 9.0+); grid <= 0 launches
+/// device supports it (compute capability 9.0+); an empty grid launches
 /// nothing.
 template <typename... Params, typename... Args>
-inline cudaError_t launchChained(void (*kernel)(Params...), int64_t grid,
+inline cudaError_t launchChained(void (*kernel)(Params...), dim3 grid,
                                  int block, cudaStream_t stream, Args... args) {
-  if (grid <= 0)
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0)
     return cudaSuccess;
   int device = 0, major = 0;
   cudaError_t err = cudaGetDevice(&device);
@@ -55,7 +55,7 @@ inline cudaError_t launchChained(void (*kernel)(Params...), int64_t grid,
   if (err != cudaSuccess)
     return err;
   cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(static_cast<unsigned>(grid));
+  config.gridDim = grid;
   config.blockDim = dim3(static_cast<unsigned>(block));
   config.dynamicSmemBytes = 0;
   config.stream = stream;
@@ -65,6 +65,16 @@ inline cudaError_t launchChained(void (*kernel)(Params...), int64_t grid,
   config.attrs = attr;
   config.numAttrs = major >= 9 ? 1 : 0;
   return cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);
+}
+
+/// The same with a one-dimensional grid; grid <= 0 launches nothing.
+template <typename... Params, typename... Args>
+inline cudaError_t launchChained(void (*kernel)(Params...), int64_t grid,
+                                 int block, cudaStream_t stream, Args... args) {
+  if (grid <= 0)
+    return cudaSuccess;
+  return launchChained(kernel, dim3(static_cast<unsigned>(grid)), block, stream,
+                       args...);
 }
 
 //===----------------------------------------------------------------------===//

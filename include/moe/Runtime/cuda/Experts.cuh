@@ -1,4 +1,5 @@
-//===- Experts.cuh - grouped SwiGLU expert GEMMs ----------------*- CUDA -*-===//
+//===- Experts.cuh - grouped SwiGLU expert GEMMs ----------------*- CUDA
+//-*-===//
 //
 // moe.expert_ffn on tensor cores (mma.sync m16n8k16, bf16 operands, f32
 // accumulation; sm_80 and later), with the expert offsets read on the
@@ -30,27 +31,33 @@ struct RowTile {
 };
 
 /// A grouped GEMM out[r, n] = sum_k A[r, k] W[e(r), n', k] over the rows
-/// of each expert; E experts (1: the shared expert, all rows), N output
-/// columns, K the reduction. Dual: W holds 2N rows per expert (gate, then
-/// up) and the output is silu(gate) * up.
-template <typename In_, int E_, int N_, int K_, bool Dual_> struct GemmSpec {
+/// of each expert; E experts (1: the shared expert or the router, all
+/// rows), N output columns, K the reduction, outputs of type Out (In or
+/// f32). Dual: W holds 2N rows per expert (gate, then up) and the output is
+/// silu(gate) * up.
+template <typename In_, typename Out_, int E_, int N_, int K_, bool Dual_>
+struct GemmSpec {
   using In = In_;
+  using Out = Out_;
   static constexpr int E = E_, N = N_, K = K_;
   static constexpr bool Dual = Dual_;
   static constexpr int BM = 128, BN = 128, BK = 32, Stages = 3;
   static constexpr int Threads = 256;
   /// Output columns per block.
   static constexpr int OutCols = Dual ? BN / 2 : BN;
-  static constexpr int ColumnTiles = N / OutCols;
+  /// A plain GEMM may end in a partial column tile (the router's E).
+  static constexpr int ColumnTiles = (N + OutCols - 1) / OutCols;
   /// Weight rows per expert.
   static constexpr int64_t WeightRows = Dual ? 2 * N : N;
   static_assert(K % BK == 0, "the reduction is whole 32-element steps");
-  static_assert(N % OutCols == 0, "the output is whole column tiles");
+  static_assert(!Dual || N % OutCols == 0, "gate/up is whole column tiles");
+  static_assert(N % 2 == 0, "outputs are stored in pairs");
   static_assert(E >= 1 && E <= 1024, "at most 1024 experts");
 };
 
 /// Row-tile slots a grouped GEMM over numRows rows may need.
-template <class G> __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
+template <class G>
+__host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
   return divUp(rows, G::BM) + G::E;
 }
 
@@ -111,8 +118,7 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const uint32_t (&a)[4],
                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
                "{%0, %1, %2, %3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
-                 "r"(b1));
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 /// Element offset of (row, 16-byte chunk) in a tile of 32-element rows: the
@@ -129,9 +135,18 @@ __device__ __forceinline__ float siluMul(float g, float u) {
 
 /// One block: rows [tile.begin, tile.end) of its tile slot (blockIdx.y) x
 /// output columns [blockIdx.x * OutCols, +OutCols).
+/// Stores two adjacent outputs.
+__device__ __forceinline__ void storePair(__nv_bfloat16 *p, float a, float b) {
+  *reinterpret_cast<__nv_bfloat162 *>(p) = __floats2bfloat162_rn(a, b);
+}
+__device__ __forceinline__ void storePair(float *p, float a, float b) {
+  *reinterpret_cast<float2 *>(p) = make_float2(a, b);
+}
+
 template <class G>
-__device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W,
-                                const RowTile *tiles, typename G::In *out) {
+__device__ void groupedGemmBody(const typename G::In *A,
+                                const typename G::In *W, const RowTile *tiles,
+                                typename G::Out *out) {
   static_assert(sizeof(typename G::In) == 2, "bf16 operands");
   chainedStart();
   using In = typename G::In;
@@ -159,11 +174,13 @@ __device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W
       int row = c / 4, chunk = c % 4;
       int64_t r = tile.begin + row;
       bool valid = r < tile.end;
-      const In *src = A + (valid ? r : tile.begin) * G::K + kt * G::BK +
-                      chunk * 8;
+      const In *src =
+          A + (valid ? r : tile.begin) * G::K + kt * G::BK + chunk * 8;
       cpAsync16(&sA[stage][swizzled(row, chunk)], src, valid);
-      const In *wsrc = w + weightRow(row) * G::K + kt * G::BK + chunk * 8;
-      cpAsync16(&sB[stage][swizzled(row, chunk)], wsrc, true);
+      const int64_t wr = weightRow(row);
+      const bool wvalid = G::Dual || wr < G::N; // a partial column tile
+      const In *wsrc = w + (wvalid ? wr : 0) * G::K + kt * G::BK + chunk * 8;
+      cpAsync16(&sB[stage][swizzled(row, chunk)], wsrc, wvalid);
     }
   };
 
@@ -212,8 +229,8 @@ __device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W
       for (int jp = 0; jp < 4; ++jp) {
         uint32_t bf[4];
         int j = 2 * jp + lane / 16;
-        ldmatrixX4(bf, b + swizzled(bRow(j) + lane % 8,
-                                    kk * 2 + (lane / 8) % 2));
+        ldmatrixX4(bf,
+                   b + swizzled(bRow(j) + lane % 8, kk * 2 + (lane / 8) % 2));
 #pragma unroll
         for (int mi = 0; mi < 2; ++mi) {
           mmaBf16(acc[mi][2 * jp], af[mi], bf[0], bf[1]);
@@ -229,11 +246,10 @@ __device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W
   for (int mi = 0; mi < 2; ++mi)
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int64_t r =
-          tile.begin + wm * 32 + mi * 16 + lane / 4 + half * 8;
+      const int64_t r = tile.begin + wm * 32 + mi * 16 + lane / 4 + half * 8;
       if (r >= tile.end)
         continue;
-      In *row = out + r * G::N;
+      typename G::Out *row = out + r * G::N;
       if constexpr (G::Dual) {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
@@ -241,16 +257,16 @@ __device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W
           float h0 = siluMul(acc[mi][j][2 * half], acc[mi][j + 4][2 * half]);
           float h1 =
               siluMul(acc[mi][j][2 * half + 1], acc[mi][j + 4][2 * half + 1]);
-          *reinterpret_cast<__nv_bfloat162 *>(row + col) =
-              __floats2bfloat162_rn(h0, h1);
+          // h is rounded to the element type before the down projection.
+          storePair(row + col, h0, h1);
         }
       } else {
 #pragma unroll
         for (int j = 0; j < 8; ++j) {
           int col = n0 + wn * 64 + j * 8 + (lane % 4) * 2;
-          *reinterpret_cast<__nv_bfloat162 *>(row + col) =
-              __floats2bfloat162_rn(acc[mi][j][2 * half],
-                                    acc[mi][j][2 * half + 1]);
+          if (col < G::N)
+            storePair(row + col, acc[mi][j][2 * half],
+                      acc[mi][j][2 * half + 1]);
         }
       }
     }
@@ -260,15 +276,35 @@ __device__ void groupedGemmBody(const typename G::In *A, const typename G::In *W
 /// zero (a grid-stride loop over 16-byte vectors).
 template <class G>
 __device__ void zeroTailBody(const int32_t *offsets, int64_t numRows,
-                             typename G::In *out) {
+                             typename G::Out *out) {
   chainedStart();
-  constexpr int Vecs = G::N * sizeof(typename G::In) / 16;
+  static_assert(G::N * sizeof(typename G::Out) % 16 == 0, "16-byte rows");
+  constexpr int Vecs = G::N * sizeof(typename G::Out) / 16;
   const int64_t first = offsets[G::E] < numRows ? offsets[G::E] : numRows;
   const int64_t total = (numRows - first) * Vecs;
   uint4 *dst = reinterpret_cast<uint4 *>(out + first * G::N);
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
        i < total; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     dst[i] = make_uint4(0u, 0u, 0u, 0u);
+}
+
+/// The grid of a grouped GEMM over numRows rows: column tiles x row-tile
+/// slots (at most 65535 slots: T*K up to ~8.4 million rows).
+template <class G> inline cudaError_t gemmGrid(int64_t numRows, dim3 *grid) {
+  int64_t slots = maxRowTiles<G>(numRows);
+  if (slots > 65535)
+    return cudaErrorInvalidValue;
+  *grid = dim3(G::ColumnTiles, static_cast<unsigned>(slots));
+  return cudaSuccess;
+}
+
+/// Host-side checks of a grouped GEMM: 16-byte aligned operands.
+inline cudaError_t checkGemm(const void *a, const void *w, const void *out) {
+  if (reinterpret_cast<uintptr_t>(a) % 16 ||
+      reinterpret_cast<uintptr_t>(w) % 16 ||
+      reinterpret_cast<uintptr_t>(out) % 16)
+    return cudaErrorMisalignedAddress;
+  return cudaSuccess;
 }
 
 } // namespace cuda

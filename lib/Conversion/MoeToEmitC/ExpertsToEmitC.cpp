@@ -1,0 +1,240 @@
+//===- ExpertsToEmitC.cpp - router and expert GEMMs in CUDA ---------------===//
+//
+// moe.gate and moe.expert_ffn become the grouped GEMMs of
+// include/moe/Runtime/cuda/Experts.cuh: a tile map from the expert offsets
+// (on the device), then one GEMM (the router: a single "expert" with f32
+// outputs) or two (gate/up with SiLU·mul, then down), and for routed
+// experts the zeroing of the rows no expert owns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitCUtils.h"
+#include "RoutingToEmitC.h"
+
+#include "moe/Dialect/Moe/IR/MoeOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+using namespace mlir::moe::emitcuda;
+
+namespace {
+constexpr int64_t kRowTileBytes = 16;  // sizeof(moe::cuda::RowTile)
+constexpr int64_t kRowTile = 128;      // GemmSpec::BM
+constexpr int64_t kReductionStep = 32; // GemmSpec::BK
+constexpr int64_t kDualColumns = 64;   // GemmSpec::OutCols for gate/up
+constexpr int64_t kMaxGemmExperts = 1024;
+} // namespace
+
+std::string mlir::moe::emitcuda::rowsExprOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.isDynamicDim(0))
+    return std::to_string(type.getDimSize(0));
+  if (auto permute = value.getDefiningOp<PermuteOp>();
+      permute && value == permute.getRows())
+    return llvm::formatv("({0} * {1})", kTokens,
+                         permute.getIds().getType().getDimSize(1))
+        .str();
+  if (auto ffn = value.getDefiningOp<ExpertFFNOp>())
+    return rowsExprOf(ffn.getRows());
+  return kTokens;
+}
+
+/// Tile slots of a grouped GEMM over `rows` rows and `experts` experts.
+static std::string tileSlots(StringRef rows, int64_t experts) {
+  return llvm::formatv("(moe::cuda::divUp({0}, {1}) + {2})", rows, kRowTile,
+                       experts)
+      .str();
+}
+
+SmallVector<Scratch> mlir::moe::emitcuda::gemmScratch(Operation *op) {
+  Type tile = opaque(op->getContext(), "moe::cuda::RowTile");
+  if (auto gate = dyn_cast<GateOp>(op))
+    return {Scratch{tile, tileSlots(rowsExprOf(gate.getInput()), 1),
+                    kRowTileBytes}};
+  auto ffn = cast<ExpertFFNOp>(op);
+  int64_t experts = ffn.getGateUp().getType().getDimSize(0);
+  int64_t inter = ffn.getDown().getType().getDimSize(2);
+  Type elem = ffn.getRows().getType().getElementType();
+  std::string rows = rowsExprOf(ffn.getRows());
+  return {Scratch{tile, tileSlots(rows, experts), kRowTileBytes},
+          Scratch{elem, rows, inter * (elem.getIntOrFloatBitWidth() / 8)}};
+}
+
+static LogicalResult missingBuffers(Operation *op) {
+  return op->emitOpError(
+      "needs its operands and results to have buffers (function arguments, "
+      "returned values or values between kernels)");
+}
+
+static LogicalResult checkOperands(Operation *op, Type elem, int64_t k,
+                                   int64_t experts) {
+  if (!elem.isBF16())
+    return op->emitOpError()
+           << "has " << elem << " operands; the CUDA GEMMs take bf16";
+  if (k % kReductionStep != 0)
+    return op->emitOpError()
+           << "reduces over " << k
+           << " elements; the CUDA GEMMs need a multiple of " << kReductionStep;
+  if (experts > kMaxGemmExperts)
+    return op->emitOpError()
+           << "has " << experts << " experts; the CUDA GEMMs handle at most "
+           << kMaxGemmExperts;
+  return success();
+}
+
+namespace {
+/// Emits one grouped GEMM: spec, tile-map and GEMM kernels, their launches.
+struct GemmEmitter {
+  LaunchContext &ctx;
+  MLIRContext *mctx;
+  Value tiles;
+
+  /// `using name = GemmSpec<...>;` and the GEMM kernel.
+  void declare(StringRef spec, StringRef kernel, Type in, Type out,
+               int64_t experts, int64_t n, int64_t k, bool dual) {
+    ImplicitLocOpBuilder &m = ctx.module;
+    emitc::VerbatimOp::create(
+        m, llvm::formatv("using {0} = moe::cuda::GemmSpec<{1}, {2}, {3}, {4}, "
+                         "{5}, {6}>;",
+                         spec, cElementType(in), cElementType(out), experts, n,
+                         k, dual ? "true" : "false")
+               .str());
+    emitKernel(
+        m, kernel,
+        {constPointer(mctx, in), constPointer(mctx, in),
+         emitc::PointerType::get(opaque(mctx, "const moe::cuda::RowTile")),
+         pointer(mctx, out)},
+        "moe::cuda::groupedGemmBody", {spec.str()},
+        "__launch_bounds__(" + spec.str() + "::Threads)");
+  }
+
+  /// The tile map of `spec` over `rows` rows from `offsets` (or none).
+  void tileMap(StringRef spec, StringRef kernel, Value offsets, Value rows) {
+    ImplicitLocOpBuilder &m = ctx.module, &b = ctx.body;
+    emitKernel(m, kernel,
+               {constPointer(mctx, m.getI32Type()), m.getI64Type(),
+                emitc::PointerType::get(opaque(mctx, "moe::cuda::RowTile"))},
+               "moe::cuda::rowTilesBody", {spec.str()},
+               "__launch_bounds__(1024)");
+    emitLaunch(b, kernel, emitc::LiteralOp::create(b, b.getI64Type(), "1"),
+               "1024", ctx.stream, {offsets, rows, tiles});
+  }
+
+  /// The GEMM launch over `rows` rows.
+  void launch(StringRef spec, StringRef kernel, Value rows, Value a, Value w,
+              Value out) {
+    ImplicitLocOpBuilder &b = ctx.body;
+    Value err = emitc::CallOpaqueOp::create(
+                    b, opaque(mctx, "cudaError_t"), "moe::cuda::checkGemm",
+                    ValueRange{a, w, out}, ArrayAttr{}, ArrayAttr{})
+                    .getResult(0);
+    emitReturnOnError(b, err);
+    std::string grid = kernel.str() + "_grid";
+    emitGuard(b, "dim3 " + grid + ";");
+    Value gridErr =
+        emitc::CallOpaqueOp::create(
+            b, opaque(mctx, "cudaError_t"), "moe::cuda::gemmGrid",
+            ValueRange{rows},
+            b.getArrayAttr(
+                {b.getIndexAttr(0), emitc::OpaqueAttr::get(mctx, "&" + grid)}),
+            b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
+            .getResult(0);
+    emitReturnOnError(b, gridErr);
+    emitLaunch(b, kernel,
+               emitc::LiteralOp::create(b, opaque(mctx, "dim3"), grid),
+               spec.str() + "::Threads", ctx.stream, {a, w, tiles, out});
+  }
+};
+} // namespace
+
+LogicalResult mlir::moe::emitcuda::emitGate(Operation *operation,
+                                            LaunchContext &ctx) {
+  auto op = cast<GateOp>(operation);
+  MLIRContext *mctx = op.getContext();
+  ImplicitLocOpBuilder &b = ctx.body;
+  RankedTensorType x = op.getInput().getType();
+  int64_t numExperts = op.getWeight().getType().getDimSize(0);
+  int64_t hidden = x.getDimSize(1);
+  if (failed(checkOperands(op, x.getElementType(), hidden, 1)))
+    return failure();
+  Value input = ctx.bufferOf(op.getInput());
+  Value weight = ctx.bufferOf(op.getWeight());
+  Value logits = ctx.bufferOf(op.getLogits());
+  if (!input || !weight || !logits)
+    return missingBuffers(op);
+  std::string spec = ctx.prefix + "_spec";
+  GemmEmitter g{ctx, mctx, ctx.scratch(0)};
+  g.declare(spec, ctx.prefix, x.getElementType(), b.getF32Type(), 1, numExperts,
+            hidden, false);
+  std::string rows = ctx.prefix + "_rows";
+  emitGuard(b,
+            "const int64_t " + rows + " = " + rowsExprOf(op.getInput()) + ";");
+  Value rowsValue = emitc::LiteralOp::create(b, b.getI64Type(), rows);
+  Value none = emitc::LiteralOp::create(b, constPointer(mctx, b.getI32Type()),
+                                        "nullptr");
+  g.tileMap(spec, ctx.prefix + "_tiles", none, rowsValue);
+  g.launch(spec, ctx.prefix, rowsValue, input, weight, logits);
+  return success();
+}
+
+LogicalResult mlir::moe::emitcuda::emitExpertFFN(Operation *operation,
+                                                 LaunchContext &ctx) {
+  auto op = cast<ExpertFFNOp>(operation);
+  MLIRContext *mctx = op.getContext();
+  ImplicitLocOpBuilder &m = ctx.module, &b = ctx.body;
+  RankedTensorType rowsType = op.getRows().getType();
+  Type elem = rowsType.getElementType();
+  int64_t experts = op.getGateUp().getType().getDimSize(0);
+  int64_t hidden = rowsType.getDimSize(1);
+  int64_t inter = op.getDown().getType().getDimSize(2);
+  if (failed(checkOperands(op, elem, hidden, experts)) ||
+      failed(checkOperands(op, elem, inter, experts)))
+    return failure();
+  if (inter % kDualColumns != 0)
+    return op.emitOpError()
+           << "has an intermediate size of " << inter
+           << "; the CUDA gate/up GEMM needs a multiple of " << kDualColumns;
+  if (hidden % 8 != 0)
+    return op.emitOpError() << "has rows of " << hidden
+                            << " elements; the CUDA down GEMM needs a "
+                               "multiple of 8";
+  Value rows = ctx.bufferOf(op.getRows());
+  Value gateUp = ctx.bufferOf(op.getGateUp());
+  Value down = ctx.bufferOf(op.getDown());
+  Value out = ctx.bufferOf(op.getOutput());
+  Value offsets = op.getOffsets() ? ctx.bufferOf(op.getOffsets()) : Value();
+  if (!rows || !gateUp || !down || !out || (op.getOffsets() && !offsets))
+    return missingBuffers(op);
+  Value hbuf = ctx.scratch(1);
+  std::string up = ctx.prefix + "_up", dn = ctx.prefix + "_down";
+  GemmEmitter g{ctx, mctx, ctx.scratch(0)};
+  g.declare(up + "_spec", up, elem, elem, experts, inter, hidden, true);
+  g.declare(dn + "_spec", dn, elem, elem, experts, hidden, inter, false);
+  std::string numRows = ctx.prefix + "_rows";
+  emitGuard(b, "const int64_t " + numRows + " = " + rowsExprOf(op.getRows()) +
+                   ";");
+  Value rowsValue = emitc::LiteralOp::create(b, b.getI64Type(), numRows);
+  Value off = offsets ? offsets
+                      : emitc::LiteralOp::create(
+                            b, constPointer(mctx, b.getI32Type()), "nullptr");
+  g.tileMap(up + "_spec", ctx.prefix + "_tiles", off, rowsValue);
+  g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf);
+  g.launch(dn + "_spec", dn, rowsValue, hbuf, down, out);
+  if (offsets) {
+    // Rows past offsets[E] belong to no expert: zero.
+    std::string zero = ctx.prefix + "_zero";
+    emitKernel(m, zero,
+               {constPointer(mctx, b.getI32Type()), b.getI64Type(),
+                pointer(mctx, elem)},
+               "moe::cuda::zeroTailBody", {dn + "_spec"},
+               "__launch_bounds__(256)");
+    Value grid = emitGrid(
+        b, zero, "256",
+        llvm::formatv("moe::cuda::divUp({0} * {1}, 256 * 8)", numRows, hidden)
+            .str());
+    emitLaunch(b, zero, grid, "256", ctx.stream, {offsets, rowsValue, out});
+  }
+  return success();
+}

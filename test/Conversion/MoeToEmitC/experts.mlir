@@ -1,0 +1,45 @@
+// RUN: moe-opt %s --convert-moe-to-emitc | FileCheck %s
+
+// The router GEMM: one "expert" with f32 outputs; its row tiles are the
+// only scratch.
+// CHECK-LABEL: emitc.func @gate_workspace_size(
+// CHECK: moe_total += moe::cuda::wsBytes((moe::cuda::divUp(moe_T, 128) + 1) * 16);
+// CHECK-NEXT: static_cast<size_t>(moe_total)
+// CHECK: emitc.verbatim "using gate_k0_spec = moe::cuda::GemmSpec<__nv_bfloat16, float, 1, 64, 128, false>;"
+// CHECK: emitc.func @gate_k0_tiles(
+// CHECK: call_opaque "moe::cuda::rowTilesBody"
+// CHECK-LABEL: emitc.func @gate(
+// CHECK: %[[NONE:.*]] = literal "nullptr"
+// CHECK: call_opaque "moe::cuda::launchChained"({{.*}}, %[[NONE]], {{.*}}) {args = [#emitc.opaque<"gate_k0_tiles">
+// CHECK: call_opaque "moe::cuda::gemmGrid"
+func.func @gate(%x: tensor<?x128xbf16>, %w: tensor<64x128xbf16>) -> tensor<?x64xf32> {
+  %z = moe.gate %x, %w : tensor<?x128xbf16>, tensor<64x128xbf16> -> tensor<?x64xf32>
+  return %z : tensor<?x64xf32>
+}
+
+// A shared expert (no offsets): all rows are expert 0's, nothing to zero;
+// the workspace holds the row tiles and h [T, 64].
+// CHECK-LABEL: emitc.func @shared_workspace_size(
+// CHECK: moe_total += moe::cuda::wsBytes((moe::cuda::divUp(moe_T, 128) + 1) * 16);
+// CHECK-NEXT: moe_total += moe::cuda::wsBytes(moe_T * 128);
+// CHECK: GemmSpec<__nv_bfloat16, __nv_bfloat16, 1, 64, 128, true>
+// CHECK: GemmSpec<__nv_bfloat16, __nv_bfloat16, 1, 128, 64, false>
+// CHECK-NOT: shared_k0_zero
+// CHECK-LABEL: emitc.func @shared(
+func.func @shared(%x: tensor<?x128xbf16>, %gu: tensor<1x128x128xbf16>, %d: tensor<1x128x64xbf16>) -> tensor<?x128xbf16> {
+  %y = moe.expert_ffn %x weights %gu, %d
+      : (tensor<?x128xbf16>, tensor<1x128x128xbf16>, tensor<1x128x64xbf16>) -> tensor<?x128xbf16>
+  return %y : tensor<?x128xbf16>
+}
+
+// Routed experts: the offsets feed the tile map and the zeroing of the rows
+// no expert owns.
+// CHECK-LABEL: emitc.func @routed(
+// CHECK: verbatim "const int64_t routed_k0_rows = moe_T;"
+// CHECK: call_opaque "moe::cuda::launchChained"(%{{.*}}, %{{.*}}, %arg1, {{.*}}) {args = [#emitc.opaque<"routed_k0_tiles">
+// CHECK: call_opaque "moe::cuda::launchChained"(%{{.*}}, %{{.*}}, %arg1, {{.*}}) {args = [#emitc.opaque<"routed_k0_zero">
+func.func @routed(%rows: tensor<?x128xbf16>, %off: tensor<9xi32>, %gu: tensor<8x128x128xbf16>, %d: tensor<8x128x64xbf16>) -> tensor<?x128xbf16> {
+  %y = moe.expert_ffn %rows offsets %off weights %gu, %d
+      : (tensor<?x128xbf16>, tensor<9xi32>, tensor<8x128x128xbf16>, tensor<8x128x64xbf16>) -> tensor<?x128xbf16>
+  return %y : tensor<?x128xbf16>
+}
