@@ -40,6 +40,13 @@ MLIR_CAPI_EXPORTED MlirLogicalResult
 moeRunPipeline(MlirOperation op, MlirStringRef pipeline,
                MlirStringCallback onDiagnostic, void *userData);
 
+/* Prints the CUDA source (`header` false) or the header (`header` true) of
+   a module, lowering it with moe-lower-to-cuda first when it still holds moe
+   ops. The text goes to `output`, diagnostics to `onDiagnostic`. */
+MLIR_CAPI_EXPORTED MlirLogicalResult moeTranslateToCUDA(
+    MlirOperation module, bool header, MlirStringCallback output,
+    void *outputUserData, MlirStringCallback onDiagnostic, void *userData);
+
 /* Prints `op` in its custom form (or the generic form when `generic`),
    streaming the text to `callback`. */
 MLIR_CAPI_EXPORTED void moePrintOperation(MlirOperation op, bool generic,

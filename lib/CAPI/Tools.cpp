@@ -2,6 +2,7 @@
 
 #include "moe-c/Tools.h"
 #include "moe-c/Registration.h"
+#include "moe/Target/CUDA/TranslateToCUDA.h"
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
@@ -135,4 +136,25 @@ void moePrintOperation(MlirOperation op, bool generic,
     flags.printGenericOpForm();
   unwrap(op)->print(stream, flags);
   stream.flush();
+}
+
+MlirLogicalResult moeTranslateToCUDA(MlirOperation module, bool header,
+                                     MlirStringCallback output,
+                                     void *outputUserData,
+                                     MlirStringCallback onDiagnostic,
+                                     void *userData) {
+  Operation *op = unwrap(module);
+  CallbackDiagnostics diags(op->getContext(), onDiagnostic, userData);
+  moeRegisterAllPasses();
+  // The translation lowers in place: work on a copy, the caller's module
+  // stays as it was.
+  OwningOpRef<Operation *> copy(op->clone());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  LogicalResult result = header ? moe::translateToCUDAHeader(*copy, os)
+                                : moe::translateToCUDA(*copy, os);
+  os.flush();
+  if (succeeded(result) && output)
+    output(mlirStringRefCreate(text.data(), text.size()), outputUserData);
+  return wrap(result);
 }

@@ -8,22 +8,60 @@ variable, a copy next to this package (`_lib/`), or the repository's
 
 import ctypes
 import os
+import re
 import threading
+
+
+class Diagnostic:
+    """One compiler diagnostic: severity ("error", "warning", "remark",
+    "note"), message, and the location it names (file, line, column; None
+    when the location is not a file position)."""
+
+    _PATTERN = re.compile(r"^(?:(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): )?"
+                          r"(?:(?P<loc>.*?): )?(?P<sev>error|warning|remark|note): "
+                          r"(?P<msg>.*)$", re.S)
+
+    def __init__(self, text):
+        self.text = text
+        first = text.split("\n", 1)[0]
+        m = self._PATTERN.match(first)
+        self.file = self.line = self.column = None
+        self.severity, self.message = "error", first
+        if m:
+            self.severity, self.message = m["sev"], m["msg"]
+            if m["file"] is not None:
+                self.file, self.line, self.column = m["file"], int(m["line"]), int(m["col"])
+
+    def __repr__(self):
+        return f"Diagnostic({self.text!r})"
+
+    def __str__(self):
+        return self.text
 
 
 class MoeError(Exception):
     """A failure reported by the compiler, carrying its diagnostics.
 
     `diagnostics` holds one "file:line:col: error: message" string per
-    diagnostic; `str(err)` joins them.
+    diagnostic (notes appended); `errors` the same as `Diagnostic` objects
+    with the message and the location split out; `str(err)` joins them.
     """
 
     def __init__(self, message, diagnostics=()):
         self.diagnostics = list(diagnostics)
+        self.errors = [Diagnostic(d) for d in self.diagnostics]
         text = message
         if self.diagnostics:
             text += "\n" + "\n".join(self.diagnostics)
         super().__init__(text)
+
+    @property
+    def location(self):
+        """(file, line, column) of the first diagnostic with one, or None."""
+        for d in self.errors:
+            if d.file is not None:
+                return d.file, d.line, d.column
+        return None
 
 
 class MlirStringRef(ctypes.Structure):
@@ -73,6 +111,9 @@ _SIGNATURES = {
                                            StringCallback, ctypes.c_void_p]),
     "moePrintOperation": (None, [MlirOperation, ctypes.c_bool, StringCallback,
                                  ctypes.c_void_p]),
+    "moeTranslateToCUDA": (MlirLogicalResult, [MlirOperation, ctypes.c_bool,
+                                               StringCallback, ctypes.c_void_p,
+                                               StringCallback, ctypes.c_void_p]),
     "mlirModuleDestroy": (None, [MlirModule]),
     "mlirModuleGetOperation": (MlirOperation, [MlirModule]),
     "mlirModuleGetBody": (MlirBlock, [MlirModule]),

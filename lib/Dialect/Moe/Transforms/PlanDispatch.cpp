@@ -11,6 +11,7 @@
 #include "moe/Dialect/Moe/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::moe {
@@ -172,7 +173,12 @@ struct MoePlanDispatchPass
   }
 
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
+    for (func::FuncOp func : getOperation().getOps<func::FuncOp>())
+      if (failed(planFunction(func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult planFunction(func::FuncOp func) {
     SmallVector<RouteOp> routes;
     func.walk([&](RouteOp route) { routes.push_back(route); });
     SmallVector<Value> exported;
@@ -180,13 +186,12 @@ struct MoePlanDispatchPass
     for (RouteOp route : routes)
       failedAny |= failed(plan(route, exported));
     if (failedAny)
-      return signalPassFailure();
+      return failure();
     if (exported.empty())
-      return;
-    if (!func.getBody().hasOneBlock()) {
-      func.emitOpError() << "return-layout needs a function with one block";
-      return signalPassFailure();
-    }
+      return success();
+    if (!func.getBody().hasOneBlock())
+      return func.emitOpError()
+             << "return-layout needs a function with one block";
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     SmallVector<Value> operands(ret.getOperands());
     operands.append(exported);
@@ -197,6 +202,7 @@ struct MoePlanDispatchPass
     for (Value v : exported)
       results.push_back(v.getType());
     func.setType(b.getFunctionType(func.getArgumentTypes(), results));
+    return success();
   }
 };
 } // namespace

@@ -28,7 +28,7 @@ def MoeExpandLayer : Pass<"moe-expand-layer"> {
   let dependentDialects = ["::mlir::moe::MoeDialect"];
 }
 
-def MoePlanDispatch : Pass<"moe-plan-dispatch", "::mlir::func::FuncOp"> {
+def MoePlanDispatch : Pass<"moe-plan-dispatch", "::mlir::ModuleOp"> {
   let summary = "Check node-limited routing and plan the dispatch of each routing";
   let description = [{
     For every `moe.route` with a topology (its `moe.topology` attribute, set

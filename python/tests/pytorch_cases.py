@@ -1,0 +1,37 @@
+"""The moe modules test_pytorch.py runs: their configs and MLIR text (shared
+with bench/pytorch/prepare.py, which emits them for the GPU machine)."""
+
+import os
+
+from moe_mlir.config import LayerConfig
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def v3():
+    return LayerConfig.from_hf(os.path.join(ROOT, "examples", "hf", "deepseek-v3.json"),
+                               name="v3")
+
+
+def v2():
+    return LayerConfig.from_hf(os.path.join(ROOT, "examples", "hf", "deepseek-v2.json"),
+                               name="v2")
+
+
+def small():
+    """A small layer of the V3 kind that a PyTorch reference checks quickly."""
+    return LayerConfig(experts=64, k=6, hidden=256, intermediate=128, groups=8, group_topk=4,
+                       group_score="topk_sum<2>", score="sigmoid", bias=True, normalize=True,
+                       scale=2.5, shared_intermediate=128, aux_loss_alpha=1e-3, name="small")
+
+
+SEQ = 512
+
+
+def CASES():
+    return {
+        "v3_route": v3().routing_mlir(),
+        "v3_train": v3().router_training_mlir(seq_len=SEQ),
+        "v2_train": v2().router_training_mlir(seq_len=SEQ),
+        "small_layer": small().layer_mlir(),
+    }

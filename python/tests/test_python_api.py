@@ -1,0 +1,188 @@
+"""The Python package without a GPU: modules (parse, verify, passes, CUDA
+emission, diagnostics as exceptions with locations), layer configs from
+HuggingFace config.json files and keyword arguments, and the command line."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import reference  # noqa: F401  (numpy is present: the suite's baseline)
+from moe_mlir import MoeError
+from moe_mlir.config import LayerConfig
+from moe_mlir.ir import Module
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+HF = os.path.join(ROOT, "examples", "hf")
+
+
+def test_module_roundtrip_passes_and_cuda():
+    m = Module.load(os.path.join(ROOT, "examples", "deepseek-v3.mlir"))
+    assert m.functions() == ["deepseek_v3_moe", "deepseek_v3_moe_train", "deepseek_v3_router_step"]
+    m.verify()
+    m.run("moe-expand-layer")
+    text = str(m)
+    assert "moe.layer" not in text and "moe.expert_ffn" in text
+    m.run("moe-plan-dispatch")
+    assert any("a token reaches at most 4 nodes" in r for r in m.remarks)
+    copy = m.copy()
+    copy.run("moe-lower-to-cuda")
+    assert "emitc.func" in str(copy) and "moe.route" in str(m)  # the copy is independent
+    cu, h = m.cuda(), m.cuda_header()
+    assert 'extern "C" cudaError_t deepseek_v3_moe(' in cu
+    assert "size_t deepseek_v3_moe_workspace_size(int64_t num_tokens);" in h
+
+
+def test_parse_error_has_location():
+    with pytest.raises(MoeError) as err:
+        Module("func.func @f() {\n  moe.bogus\n}\n", name="bad.mlir")
+    assert err.value.location == ("bad.mlir", 2, 3)
+    assert err.value.errors[0].severity == "error"
+    assert "custom op 'moe.bogus' is unknown" in err.value.errors[0].message
+
+
+def test_verifier_error_names_the_rule():
+    text = open(os.path.join(ROOT, "examples", "deepseek-v3.mlir")).read()
+    bad = text.replace("group_topk = 4", "group_topk = 9", 1)
+    with pytest.raises(MoeError) as err:
+        Module(bad, name="v3.mlir")
+    assert "group_topk" in str(err.value) and err.value.location[0] == "v3.mlir"
+
+
+def test_pipeline_error():
+    m = Module("module {}", name="empty")
+    with pytest.raises(MoeError, match="invalid pass pipeline 'no-such-pass'"):
+        m.run("no-such-pass")
+
+
+def test_cuda_emission_error_is_an_exception():
+    m = Module("""
+func.func @f(%x: tensor<?x16xf32>, %off: tensor<5xi32>, %gu: tensor<4x8x16xf32>, %d: tensor<4x16x4xf32>) -> tensor<?x16xf32> {
+  %y = moe.expert_ffn %x offsets %off weights %gu, %d
+      : (tensor<?x16xf32>, tensor<5xi32>, tensor<4x8x16xf32>, tensor<4x16x4xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}""", name="f32.mlir")
+    with pytest.raises(MoeError, match="the CUDA GEMMs take bf16") as err:
+        m.cuda()
+    assert err.value.location[:2] == ("f32.mlir", 3)
+
+
+@pytest.mark.parametrize("name,want", [
+    ("deepseek-v3", dict(experts=256, k=8, groups=8, group_topk=4, group_score=("topk_sum", 2),
+                         score="sigmoid", bias=True, normalize=True, scale=2.5, hidden=7168,
+                         intermediate=2048, shared_intermediate=2048)),
+    ("deepseek-v2", dict(experts=160, k=6, groups=8, group_topk=3, group_score=("max", 1),
+                         score="softmax", bias=False, normalize=False, scale=16.0,
+                         hidden=5120, intermediate=1536, shared_intermediate=3072)),
+    ("deepseek-v2-lite", dict(experts=64, k=6, groups=1, group_topk=1, score="softmax",
+                              bias=False, normalize=False, scale=1.0, hidden=2048,
+                              intermediate=1408, shared_intermediate=2816)),
+])
+def test_hf_configs(name, want):
+    c = LayerConfig.from_hf(os.path.join(HF, name + ".json"))
+    for key, value in want.items():
+        assert getattr(c, key) == value, key
+    m = Module(c.layer_mlir() + c.layer_mlir(training=True, seq_len=4096, name="train")
+               + c.routing_mlir() + c.router_training_mlir(seq_len=4096), name=name)
+    m.verify()
+    m.run("moe-expand-layer")
+    assert "moe.balance_loss" in str(m)
+
+
+def test_v3_config_gives_the_builtin_example():
+    """The V3 config.json and the hand-written example expand identically."""
+    c = LayerConfig.from_hf(os.path.join(HF, "deepseek-v3.json"), name="deepseek_v3_moe")
+    ours = Module(c.layer_mlir()).run("moe-expand-layer,canonicalize")
+    text = open(os.path.join(ROOT, "examples", "deepseek-v3.mlir")).read()
+    example = Module(text).run("moe-expand-layer,canonicalize")
+    body = lambda m: str(m).split("func.func @deepseek_v3_moe(")[1].split("\n  }\n")[0]
+    assert body(ours) == body(example)
+
+
+def test_v2_normalised_config_does_not_scale():
+    cfg = json.load(open(os.path.join(HF, "deepseek-v2.json")))
+    cfg["norm_topk_prob"] = True
+    c = LayerConfig.from_hf(cfg)
+    assert c.normalize and c.scale == 1.0
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"topk_method": "magic"}, "unknown topk_method 'magic'"),
+    ({"scoring_func": "relu", "topk_method": "group_limited_greedy"},
+     "unknown scoring_func 'relu'"),
+    ({"scoring_func": "softmax"}, "'noaux_tc' (DeepSeek-V3) routes sigmoid scores"),
+    ({"n_group": 7}, "'experts' (256) must be divisible by 'groups' (7)"),
+    ({"topk_group": 9}, "'group_topk' (9) must be in [1, groups = 8]"),
+    ({"num_experts_per_tok": 200}, "'k' (200) exceeds the 128 experts in 4 of 8 groups"),
+    ({"hidden_size": None}, "missing 'hidden_size'"),
+])
+def test_hf_config_errors(change, message):
+    cfg = json.load(open(os.path.join(HF, "deepseek-v3.json")))
+    for key, value in change.items():
+        if value is None:
+            del cfg[key]
+        else:
+            cfg[key] = value
+    with pytest.raises(MoeError) as err:
+        LayerConfig.from_hf(cfg)
+    assert message in str(err.value)
+
+
+def test_greedy_with_groups_is_contradictory():
+    cfg = json.load(open(os.path.join(HF, "deepseek-v2-lite.json")))
+    cfg.update(n_group=8, topk_group=3)
+    with pytest.raises(MoeError, match="'greedy' ignores groups"):
+        LayerConfig.from_hf(cfg)
+
+
+def test_keyword_errors():
+    with pytest.raises(MoeError, match="unknown argument\\(s\\) expert"):
+        LayerConfig(expert=8, k=2, hidden=64, intermediate=64)
+    with pytest.raises(MoeError, match="'k' is required"):
+        LayerConfig(experts=8, hidden=64, intermediate=64)
+    with pytest.raises(MoeError, match="'group_score' must be 'max' or 'topk_sum<n>'"):
+        LayerConfig(experts=8, k=2, hidden=64, intermediate=64, group_score="sum")
+    with pytest.raises(MoeError, match="no auxiliary loss"):
+        LayerConfig(experts=8, k=2, hidden=64, intermediate=64).layer_mlir(training=True)
+
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    return subprocess.run([sys.executable, "-m", "moe_mlir", *args], capture_output=True,
+                          text=True, env=env)
+
+
+def test_cli_compiles_a_config(tmp_path):
+    out = tmp_path / "v3"
+    run = run_cli("compile", os.path.join(HF, "deepseek-v3.json"), "-o", str(out),
+                  "--name", "v3", "--training", "--routing", "--topology", "8,8,4")
+    assert run.returncode == 0, run.stderr
+    files = sorted(os.listdir(out))
+    assert files == ["00-input.mlir", "01-expanded.mlir", "02-planned.mlir", "03-fused.mlir",
+                     "04-emitc.mlir", "summary.txt", "v3.cu", "v3.h"]
+    summary = (out / "summary.txt").read_text()
+    assert "cudaError_t v3(const __nv_bfloat16* input" in summary
+    assert "size_t v3_train_workspace_size(int64_t num_tokens);" in summary
+    assert "a token reaches at most 4 nodes" in summary
+    assert "moe.dispatch_layout" in (out / "02-planned.mlir").read_text()
+
+
+def test_cli_compiles_mlir_and_reports_errors(tmp_path):
+    run = run_cli("compile", os.path.join(ROOT, "examples", "deepseek-v2.mlir"), "-o",
+                  str(tmp_path / "v2"))
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "v2" / "deepseek_v2.cu").exists()
+    bad = tmp_path / "bad.mlir"
+    bad.write_text("func.func @f() {\n  moe.bogus\n}\n")
+    run = run_cli("compile", str(bad), "-o", str(tmp_path / "bad"))
+    assert run.returncode == 1
+    assert f"{bad}:2:3: error: custom op 'moe.bogus' is unknown" in run.stderr
+    run = run_cli("compile", str(bad), "-o", str(tmp_path / "bad"), "--training")
+    assert run.returncode == 1 and "apply to a config.json input" in run.stderr
+
+
+def test_cli_help():
+    run = run_cli("compile", "--help")
+    assert run.returncode == 0 and "--topology NODES,GPUS[,NODE_LIMIT]" in run.stdout
