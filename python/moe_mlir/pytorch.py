@@ -12,6 +12,8 @@
     ids, weights, loss = router(logits)   # loss.backward() reaches the logits
     router.update_bias()                  # the aux-loss-free bias step
 
+    # functional forms: route(cfg, logits, bias), router_loss(...), moe_layer(...)
+
 A moe module becomes a `Library`: its CUDA source is compiled with nvcc
 into a shared library cached under $MOE_MLIR_CACHE (default
 ~/.cache/moe_mlir), keyed by a hash of the source, the runtime headers, the
@@ -359,3 +361,57 @@ class RouterTrainer(torch.nn.Module):
             raise MoeError("RouterTrainer.update_bias: run a forward step first")
         self.bias.copy_(self._new_bias)
         self._new_bias = None
+
+
+# -- functional forms ---------------------------------------------------------
+
+_libraries = {}
+
+
+def _library_for(config, kind, **options):
+    key = (repr(config), kind, tuple(sorted(options.items())))
+    if key not in _libraries:
+        if kind == "route":
+            text = config.routing_mlir()
+        elif kind == "train":
+            text = config.router_training_mlir(**options)
+        else:
+            text = config.layer_mlir()
+        _libraries[key] = Library.from_module(text)
+    return _libraries[key]
+
+
+def route(config, logits, bias=None):
+    """ids [T, k] int32 and weights [T, k] f32 of `config`'s routing."""
+    if config.bias and bias is None:
+        raise MoeError("route: this routing takes a bias [E] f32")
+    args = [logits.detach()] + ([bias] if config.bias else [])
+    return _library_for(config, "route")[config.name + "_route"](*args)
+
+
+def router_loss(config, logits, bias=None, seq_len=None):
+    """ids, weights and the auxiliary loss (differentiable with respect to
+    `logits`) of one router training step."""
+    if config.bias and bias is None:
+        raise MoeError("router_loss: this routing takes a bias [E] f32")
+    lib = _library_for(config, "train", seq_len=seq_len)
+    args = [logits.detach()] + ([bias] if config.bias else [])
+    outs = lib[config.name + "_router_train"](*args)
+    return outs[0], outs[1], _LossThroughLogits.apply(logits, outs[2], outs[3])
+
+
+def moe_layer(config, x, router, gate_up, down, bias=None, shared_gate_up=None,
+              shared_down=None):
+    """The whole layer on explicit weights (inference)."""
+    args = [x, router]
+    if config.bias:
+        if bias is None:
+            raise MoeError("moe_layer: this routing takes a bias [E] f32")
+        args.append(bias)
+    args += [gate_up, down]
+    if config.shared_intermediate:
+        if shared_gate_up is None or shared_down is None:
+            raise MoeError("moe_layer: this layer has a shared expert: pass "
+                           "shared_gate_up and shared_down")
+        args += [shared_gate_up, shared_down]
+    return _library_for(config, "layer")[config.name](*[a.detach() for a in args])

@@ -155,3 +155,16 @@ def test_build_cache_is_reused():
     source = open(os.path.join(os.environ["MOE_MLIR_PREBUILT"], "v3_route.cu")).read() \
         if os.environ.get("MOE_MLIR_PREBUILT") else library("v3_route").source
     assert build(source) == build(source)
+
+
+def test_functional_forms(monkeypatch):
+    from moe_mlir import pytorch
+    c = cases.v3()
+    lib = library("v3_route")
+    monkeypatch.setitem(pytorch._libraries, (repr(c), "route", ()), lib)
+    z = torch.randn(64, c.experts, device=DEV)
+    bias = torch.zeros(c.experts, device=DEV)
+    ids, w = pytorch.route(c, z, bias)
+    assert ids.shape == (64, 8) and w.dtype == torch.float32
+    with pytest.raises(MoeError, match="takes a bias"):
+        pytorch.route(c, z)
