@@ -189,3 +189,23 @@ class TextSink:
 
     def text(self):
         return "".join(self.chunks)
+
+
+class Closeable:
+    """Objects owning C handles: `close()` frees them; also on garbage
+    collection and at the end of a `with` block."""
+
+    def close(self):
+        raise NotImplementedError
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

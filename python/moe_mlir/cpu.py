@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from ._capi import (Diagnostics, MlirStringRef, MoeError, TextSink, lib)
+from ._capi import Closeable, Diagnostics, MlirStringRef, MoeError, TextSink, lib
 
 _ELEMENT_TYPES = {
     "f32": np.dtype(np.float32),
@@ -151,7 +151,7 @@ _libc.free.argtypes = [ctypes.c_void_p]
 _libc.free.restype = None
 
 
-class CPUProgram:
+class CPUProgram(Closeable):
     """A moe module compiled for the CPU, callable on NumPy arrays."""
 
     def __init__(self, source, name="<source>", opt_level=2):
@@ -187,17 +187,6 @@ class CPUProgram:
             self._api.mlirContextDestroy(self._ctx)
             self._ctx = None
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _prepare(self, index, spec, array, fn, dynamic):
         where = f"argument {index} of @{fn}"

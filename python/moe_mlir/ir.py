@@ -10,10 +10,10 @@ Failures raise `moe_mlir.MoeError`; its `errors` carry each diagnostic's
 message and location.
 """
 
-from ._capi import Diagnostics, MlirStringRef, MoeError, TextSink, lib
+from ._capi import Closeable, Diagnostics, MlirStringRef, MoeError, TextSink, lib
 
 
-class Module:
+class Module(Closeable):
     """A parsed module with its own context. Passes change it in place;
     `copy()` gives an independent one."""
 
@@ -109,14 +109,3 @@ class Module:
             self._api.mlirContextDestroy(self._ctx)
             self._ctx = None
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
