@@ -19,24 +19,35 @@ constexpr int E = 256, H = 7168, I = 2048;
 using G1 = GemmSpec<bf16, bf16, E, I, H, true>;
 using G2 = GemmSpec<bf16, bf16, E, H, I, false>;
 
-static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off, int64_t rows, RowTile *t) {
+static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off,
+                                                           int64_t rows,
+                                                           RowTile *t) {
   rowTilesBody<G1>(off, rows, t);
 }
-static __global__ __launch_bounds__(256) void gemm1(const bf16 *a, const bf16 *w, const RowTile *t, bf16 *o) {
+static __global__ __launch_bounds__(256) void gemm1(const bf16 *a,
+                                                    const bf16 *w,
+                                                    const RowTile *t, bf16 *o) {
   groupedGemmBody<G1>(a, w, t, o);
 }
-static __global__ __launch_bounds__(256) void gemm2(const bf16 *a, const bf16 *w, const RowTile *t, bf16 *o) {
+static __global__ __launch_bounds__(256) void gemm2(const bf16 *a,
+                                                    const bf16 *w,
+                                                    const RowTile *t, bf16 *o) {
   groupedGemmBody<G2>(a, w, t, o);
 }
 
 // Reference: one thread per output, f32 sums, h rounded to bf16.
-static __global__ void refGemm1(const bf16 *x, const bf16 *w, const int32_t *off, int64_t rows, bf16 *h) {
+static __global__ void refGemm1(const bf16 *x, const bf16 *w,
+                                const int32_t *off, int64_t rows, bf16 *h) {
   int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= rows * I) return;
-  int64_t r = i / I; int n = i % I;
+  if (i >= rows * I)
+    return;
+  int64_t r = i / I;
+  int n = i % I;
   int e = 0;
-  while (e < E && off[e + 1] <= r) ++e;
-  const bf16 *wg = w + (static_cast<int64_t>(e) * 2 * I + n) * H, *wu = wg + static_cast<int64_t>(I) * H;
+  while (e < E && off[e + 1] <= r)
+    ++e;
+  const bf16 *wg = w + (static_cast<int64_t>(e) * 2 * I + n) * H,
+             *wu = wg + static_cast<int64_t>(I) * H;
   float g = 0, u = 0;
   for (int k = 0; k < H; ++k) {
     float xv = __bfloat162float(x[r * H + k]);
@@ -45,39 +56,51 @@ static __global__ void refGemm1(const bf16 *x, const bf16 *w, const int32_t *off
   }
   h[i] = __float2bfloat16_rn(g / (1.0f + expf(-g)) * u);
 }
-static __global__ void refGemm2(const bf16 *h, const bf16 *w, const int32_t *off, int64_t rows, float *y) {
+static __global__ void refGemm2(const bf16 *h, const bf16 *w,
+                                const int32_t *off, int64_t rows, float *y) {
   int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= rows * H) return;
-  int64_t r = i / H; int n = i % H;
+  if (i >= rows * H)
+    return;
+  int64_t r = i / H;
+  int n = i % H;
   int e = 0;
-  while (e < E && off[e + 1] <= r) ++e;
+  while (e < E && off[e + 1] <= r)
+    ++e;
   const bf16 *wd = w + (static_cast<int64_t>(e) * H + n) * I;
   float acc = 0;
   for (int k = 0; k < I; ++k)
     acc += __bfloat162float(h[r * I + k]) * __bfloat162float(wd[k]);
   y[i] = acc;
 }
-static __global__ void fillRandom(bf16 *p, int64_t n, uint32_t seed, float scale) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+static __global__ void fillRandom(bf16 *p, int64_t n, uint32_t seed,
+                                  float scale) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+       i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     uint32_t s = static_cast<uint32_t>(i) * 2654435761u ^ seed;
-    s ^= s >> 13; s *= 0x5bd1e995u; s ^= s >> 15;
-    p[i] = __float2bfloat16_rn((static_cast<float>(s & 0xffffff) / 16777216.0f - 0.5f) * scale);
+    s ^= s >> 13;
+    s *= 0x5bd1e995u;
+    s ^= s >> 15;
+    p[i] = __float2bfloat16_rn(
+        (static_cast<float>(s & 0xffffff) / 16777216.0f - 0.5f) * scale);
   }
 }
 
 static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
   std::vector<int32_t> count(E, 0);
   for (int64_t r = 0; r < rows; ++r) {
-    int e = skew ? (std::rand() % 3 == 0 ? std::rand() % 8 : 8 + std::rand() % 40) : std::rand() % E;
+    int e =
+        skew ? (std::rand() % 3 == 0 ? std::rand() % 8 : 8 + std::rand() % 40)
+             : std::rand() % E;
     ++count[e];
   }
   std::vector<int32_t> off(E + 1, 0);
-  for (int e = 0; e < E; ++e) off[e + 1] = off[e] + count[e];
+  for (int e = 0; e < E; ++e)
+    off[e + 1] = off[e] + count[e];
   return off;
 }
 
-int main() {
+int main(int argc, char **argv) {
+  const bool checkOnly = argc > 1 && std::strcmp(argv[1], "check") == 0;
   const int64_t maxRows = 65536 * 8;
   bf16 *x, *wgu, *wd, *h, *y, *hRef;
   float *yRef;
@@ -93,74 +116,121 @@ int main() {
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
-  auto run = [&](int64_t rows) {
+  // Both paths: the wgmma kernel (sm_90a) and the portable mma.sync one.
+  auto gemms = [&](int64_t rows, bool sm90, cudaEvent_t mid) {
     tilesKernel<<<1, 1024>>>(off, rows, tiles);
-    gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu, tiles, h);
-    gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles, y);
+    if (sm90)
+      launchGroupedGemmSm90<G1>(rows, x, wgu, tiles, h, 0);
+    else
+      gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu,
+                                                                   tiles, h);
+    if (mid)
+      cudaEventRecord(mid);
+    if (sm90)
+      launchGroupedGemmSm90<G2>(rows, h, wd, tiles, y, 0);
+    else
+      gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles,
+                                                                   y);
   };
-  int failures = 0;
-  // Correctness on a few hundred rows.
-  for (bool skew : {false, true}) {
-    const int64_t rows = skew ? 1000 : 777;
-    auto hOff = offsetsFor(rows, skew);
-    cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
-    cudaMalloc(&hRef, rows * I * 2);
-    cudaMalloc(&yRef, rows * H * 4);
-    run(rows);
-    refGemm1<<<(rows * I + 255) / 256, 256>>>(x, wgu, off, rows, hRef);
-    refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
-    cudaError_t err = cudaDeviceSynchronize();
-    std::vector<uint16_t> gh(rows * I), rh(rows * I), gy(rows * H);
-    std::vector<float> ry(rows * H);
-    cudaMemcpy(gh.data(), h, rows * I * 2, cudaMemcpyDeviceToHost);
-    cudaMemcpy(rh.data(), hRef, rows * I * 2, cudaMemcpyDeviceToHost);
-    cudaMemcpy(gy.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
-    cudaMemcpy(ry.data(), yRef, rows * H * 4, cudaMemcpyDeviceToHost);
-    auto f = [](uint16_t b) { uint32_t u = static_cast<uint32_t>(b) << 16; float v; std::memcpy(&v, &u, 4); return v; };
-    double hErr = 0, hMax = 0, yErr = 0, yMax = 0;
-    for (size_t i = 0; i < gh.size(); ++i) { hErr = std::max(hErr, (double)std::fabs(f(gh[i]) - f(rh[i]))); hMax = std::max(hMax, (double)std::fabs(f(rh[i]))); }
-    for (size_t i = 0; i < gy.size(); ++i) { yErr = std::max(yErr, (double)std::fabs(f(gy[i]) - ry[i])); yMax = std::max(yMax, (double)std::fabs(ry[i])); }
-    bool ok = err == cudaSuccess && hErr <= 1e-2 * hMax && yErr <= 1e-2 * yMax;
-    std::printf("check %s rows=%lld: %s; h max err %.3g of %.3g, y max err %.3g of %.3g\n",
-                skew ? "skewed " : "uniform", (long long)rows, ok ? "ok" : "FAILED",
-                hErr, hMax, yErr, yMax);
-    failures += !ok;
-    // Deterministic: a second run is bitwise the first.
-    run(rows);
-    std::vector<uint16_t> gy2(rows * H);
-    cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
-    if (gy2 != gy) { std::printf("FAILED: two runs differ\n"); ++failures; }
-    cudaFree(hRef);
-    cudaFree(yRef);
-  }
-  // Timing.
-  for (int64_t T : {4096, 65536}) {
-    const int64_t rows = T * 8;
+  if (argc > 2 && std::strcmp(argv[1], "profile") == 0) {
+    // One wgmma pass over T * 8 uniform rows (for ncu).
+    const int64_t rows = std::atoll(argv[2]) * 8;
     auto hOff = offsetsFor(rows, false);
     cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
-    run(rows);
-    cudaEvent_t a, b, c;
-    cudaEventCreate(&a); cudaEventCreate(&b); cudaEventCreate(&c);
-    const int reps = T > 4096 ? 3 : 10;
-    float t1 = 0, t2 = 0;
-    for (int i = 0; i < reps; ++i) {
-      cudaEventRecord(a);
-      tilesKernel<<<1, 1024>>>(off, rows, tiles);
-      gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu, tiles, h);
-      cudaEventRecord(b);
-      gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles, y);
-      cudaEventRecord(c);
-      cudaEventSynchronize(c);
-      float m1, m2;
-      cudaEventElapsedTime(&m1, a, b);
-      cudaEventElapsedTime(&m2, b, c);
-      t1 += m1 / reps; t2 += m2 / reps;
-    }
-    double f1 = 2.0 * rows * 2 * I * H, f2 = 2.0 * rows * H * I;
-    std::printf("T=%lld rows=%lld: gemm1 %.3f ms (%.0f TFLOP/s), gemm2 %.3f ms (%.0f TFLOP/s), %s\n",
-                (long long)T, (long long)rows, t1, f1 / t1 / 1e9, t2, f2 / t2 / 1e9,
-                cudaGetErrorString(cudaGetLastError()));
+    gemms(rows, true, nullptr);
+    return cudaDeviceSynchronize() == cudaSuccess ? 0 : 1;
   }
+  int failures = 0;
+  // Correctness on a few hundred rows.
+  for (bool sm90 : {true, false})
+    for (bool skew : {false, true}) {
+      const int64_t rows = skew ? 1000 : 777;
+      auto hOff = offsetsFor(rows, skew);
+      cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
+      cudaMalloc(&hRef, rows * I * 2);
+      cudaMalloc(&yRef, rows * H * 4);
+      gemms(rows, sm90, nullptr);
+      refGemm1<<<(rows * I + 255) / 256, 256>>>(x, wgu, off, rows, hRef);
+      refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
+      cudaError_t err = cudaDeviceSynchronize();
+      std::vector<uint16_t> gh(rows * I), rh(rows * I), gy(rows * H);
+      std::vector<float> ry(rows * H);
+      cudaMemcpy(gh.data(), h, rows * I * 2, cudaMemcpyDeviceToHost);
+      cudaMemcpy(rh.data(), hRef, rows * I * 2, cudaMemcpyDeviceToHost);
+      cudaMemcpy(gy.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
+      cudaMemcpy(ry.data(), yRef, rows * H * 4, cudaMemcpyDeviceToHost);
+      auto f = [](uint16_t b) {
+        uint32_t u = static_cast<uint32_t>(b) << 16;
+        float v;
+        std::memcpy(&v, &u, 4);
+        return v;
+      };
+      double hErr = 0, hMax = 0, yErr = 0, yMax = 0;
+      for (size_t i = 0; i < gh.size(); ++i) {
+        hErr = std::max(hErr, (double)std::fabs(f(gh[i]) - f(rh[i])));
+        hMax = std::max(hMax, (double)std::fabs(f(rh[i])));
+      }
+      for (size_t i = 0; i < gy.size(); ++i) {
+        yErr = std::max(yErr, (double)std::fabs(f(gy[i]) - ry[i]));
+        yMax = std::max(yMax, (double)std::fabs(ry[i]));
+      }
+      bool ok =
+          err == cudaSuccess && hErr <= 1e-2 * hMax && yErr <= 1e-2 * yMax;
+      std::printf("check %s %s rows=%lld: %s; h max err %.3g of %.3g, y max "
+                  "err %.3g of %.3g\n",
+                  sm90 ? "wgmma" : "mma.sync", skew ? "skewed " : "uniform",
+                  (long long)rows, ok ? "ok" : "FAILED", hErr, hMax, yErr,
+                  yMax);
+      failures += !ok;
+      // Deterministic: a second run is bitwise the first.
+      gemms(rows, sm90, nullptr);
+      std::vector<uint16_t> gy2(rows * H);
+      cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
+      if (gy2 != gy) {
+        std::printf("FAILED: two runs differ\n");
+        ++failures;
+      }
+      cudaFree(hRef);
+      cudaFree(yRef);
+    }
+  // Timing.
+  if (checkOnly) {
+    std::printf("gemm test: %d failures\n", failures);
+    return failures ? 1 : 0;
+  }
+  for (bool sm90 : {true, false})
+    for (int64_t T : {64, 4096, 16384, 65536}) {
+      const int64_t rows = T * 8;
+      auto hOff = offsetsFor(rows, false);
+      cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
+      cudaEvent_t a, b, c;
+      cudaEventCreate(&a);
+      cudaEventCreate(&b);
+      cudaEventCreate(&c);
+      gemms(rows, sm90, b);
+      const int reps = T > 4096 ? 3 : 10;
+      std::vector<float> t1s, t2s;
+      for (int i = 0; i < reps; ++i) {
+        cudaEventRecord(a);
+        gemms(rows, sm90, b);
+        cudaEventRecord(c);
+        cudaEventSynchronize(c);
+        float m1, m2;
+        cudaEventElapsedTime(&m1, a, b);
+        cudaEventElapsedTime(&m2, b, c);
+        t1s.push_back(m1);
+        t2s.push_back(m2);
+      }
+      std::sort(t1s.begin(), t1s.end());
+      std::sort(t2s.begin(), t2s.end());
+      const float t1 = t1s[reps / 2], t2 = t2s[reps / 2];
+      double f1 = 2.0 * rows * 2 * I * H, f2 = 2.0 * rows * H * I;
+      std::printf("%-8s T=%-6lld rows=%-7lld: gemm1 %8.3f ms (%3.0f TFLOP/s), "
+                  "gemm2 %8.3f ms (%3.0f TFLOP/s), %s\n",
+                  sm90 ? "wgmma" : "mma.sync", (long long)T, (long long)rows,
+                  t1, f1 / t1 / 1e9, t2, f2 / t2 / 1e9,
+                  cudaGetErrorString(cudaGetLastError()));
+    }
   std::printf("gemm test: %d failures\n", failures);
   return failures ? 1 : 0;
 }

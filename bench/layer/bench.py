@@ -15,6 +15,9 @@ PyTorch, NumPy, nvcc).
    argsort, a loop over the experts, index_add_), and of the routed expert
    GEMMs alone next to torch._grouped_mm on the same rows, uniform and
    skewed expert loads. Writes results.json and table.md under <out-dir>.
+
+MOE_BENCH_QUICK=1 stops after the checks; MOE_BENCH_PROFILE=T only runs
+the V3 layer twice at T tokens (for ncu or nsys).
 """
 
 import ctypes
@@ -229,6 +232,18 @@ def main():
         lines.append(s)
 
     results = {"device": torch.cuda.get_device_name()}
+    if os.environ.get("MOE_BENCH_PROFILE"):
+        # Two calls of the V3 layer at T = $MOE_BENCH_PROFILE and nothing
+        # else, for a profiler (ncu -k regex:'v3_layer|groupedGemm').
+        T = int(os.environ["MOE_BENCH_PROFILE"])
+        wt = v3_weights()
+        layer = Layer(lib, "v3_layer", 7)
+        x = torch.randn(T, H, device=DEV).to(torch.bfloat16)
+        y = torch.empty(T, H, dtype=torch.bfloat16, device=DEV)
+        for _ in range(2):
+            layer([x, wt["router"], wt["bias"], wt["gate_up"], wt["down"], wt["sgu"], wt["sd"]], y, T)
+        torch.cuda.synchronize()
+        return
     results["small_rel_err"] = check_small(lib, prepared, log)
     wt = v3_weights()
     results["v3_rel_err"] = check_v3(lib, wt, log)

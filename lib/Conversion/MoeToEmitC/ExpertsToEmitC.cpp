@@ -122,29 +122,22 @@ struct GemmEmitter {
                "1024", ctx.stream, {offsets, rows, tiles});
   }
 
-  /// The GEMM launch over `rows` rows.
+  /// The GEMM launch over `rows` rows: launchGroupedGemm picks the wgmma
+  /// kernel on sm_90 devices and `kernel` (the portable one) elsewhere.
   void launch(StringRef spec, StringRef kernel, Value rows, Value a, Value w,
               Value out) {
     ImplicitLocOpBuilder &b = ctx.body;
-    Value err = emitc::CallOpaqueOp::create(
-                    b, opaque(mctx, "cudaError_t"), "moe::cuda::checkGemm",
-                    ValueRange{a, w, out}, ArrayAttr{}, ArrayAttr{})
-                    .getResult(0);
-    emitReturnOnError(b, err);
-    std::string grid = kernel.str() + "_grid";
-    emitGuard(b, "dim3 " + grid + ";");
-    Value gridErr =
+    SmallVector<Attribute> args = {emitc::OpaqueAttr::get(mctx, kernel)};
+    for (int64_t i = 0; i < 6; ++i)
+      args.push_back(b.getIndexAttr(i));
+    Value err =
         emitc::CallOpaqueOp::create(
-            b, opaque(mctx, "cudaError_t"), "moe::cuda::gemmGrid",
-            ValueRange{rows},
-            b.getArrayAttr(
-                {b.getIndexAttr(0), emitc::OpaqueAttr::get(mctx, "&" + grid)}),
+            b, opaque(mctx, "cudaError_t"), "moe::cuda::launchGroupedGemm",
+            ValueRange{rows, a, w, tiles, out, ctx.stream},
+            b.getArrayAttr(args),
             b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
             .getResult(0);
-    emitReturnOnError(b, gridErr);
-    emitLaunch(b, kernel,
-               emitc::LiteralOp::create(b, opaque(mctx, "dim3"), grid),
-               spec.str() + "::Threads", ctx.stream, {a, w, tiles, out});
+    emitReturnOnError(b, err);
   }
 };
 } // namespace

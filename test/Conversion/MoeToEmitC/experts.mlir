@@ -11,7 +11,7 @@
 // CHECK-LABEL: emitc.func @gate(
 // CHECK: %[[NONE:.*]] = literal "nullptr"
 // CHECK: call_opaque "moe::cuda::launchChained"({{.*}}, %[[NONE]], {{.*}}) {args = [#emitc.opaque<"gate_k0_tiles">
-// CHECK: call_opaque "moe::cuda::gemmGrid"
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%{{.*}}, %arg0, %arg1, %{{.*}}, %arg2, %arg5) {args = [#emitc.opaque<"gate_k0">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
 func.func @gate(%x: tensor<?x128xbf16>, %w: tensor<64x128xbf16>) -> tensor<?x64xf32> {
   %z = moe.gate %x, %w : tensor<?x128xbf16>, tensor<64x128xbf16> -> tensor<?x64xf32>
   return %z : tensor<?x64xf32>

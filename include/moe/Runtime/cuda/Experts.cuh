@@ -310,4 +310,37 @@ inline cudaError_t checkGemm(const void *a, const void *w, const void *out) {
 } // namespace cuda
 } // namespace moe
 
+#include "moe/Runtime/cuda/ExpertsSm90.cuh"
+
+namespace moe {
+namespace cuda {
+
+/// Launches a grouped GEMM over numRows rows: the wgmma kernel on sm_90
+/// devices where the spec allows it, else `portable` (a kernel running
+/// groupedGemmBody<G>) on the grid of gemmGrid.
+template <class G, typename... Params>
+inline cudaError_t launchGroupedGemm(void (*portable)(Params...),
+                                     int64_t numRows, const typename G::In *a,
+                                     const typename G::In *w,
+                                     const RowTile *tiles, typename G::Out *out,
+                                     cudaStream_t stream) {
+  cudaError_t err = checkGemm(a, w, out);
+  if (err != cudaSuccess)
+    return err;
+  if constexpr (Sm90Tiling<G>::Usable) {
+    bool sm90 = false;
+    if ((err = useSm90(&sm90)) != cudaSuccess)
+      return err;
+    if (sm90)
+      return launchGroupedGemmSm90<G>(numRows, a, w, tiles, out, stream);
+  }
+  dim3 grid;
+  if ((err = gemmGrid<G>(numRows, &grid)) != cudaSuccess)
+    return err;
+  return launchChained(portable, grid, G::Threads, stream, a, w, tiles, out);
+}
+
+} // namespace cuda
+} // namespace moe
+
 #endif // MOE_RUNTIME_CUDA_EXPERTS_CUH

@@ -1,0 +1,383 @@
+//===- ExpertsSm90.cuh - grouped GEMMs with wgmma and TMA ------*- CUDA -*-===//
+//
+// The sm_90a path of the grouped expert GEMMs (Experts.cuh keeps the tile
+// map, the GemmSpec and the mma.sync path every other GPU takes):
+//  * a block is three warpgroups: one producer thread issues bulk tensor
+//    copies (TMA, 128-byte swizzle) of 128 x 64 A and 256 x 64 weight tiles
+//    into a four-stage ring of shared memory, completing on mbarriers; two
+//    consumer warpgroups each multiply 64 rows by all 256 weight rows with
+//    wgmma m64n256k16 (bf16 operands, f32 accumulators in registers);
+//  * Dual (gate/up): weight rows 0-127 are gate rows and 128-255 the
+//    matching up rows, so a thread holds gate and up of the same outputs and
+//    the epilogue writes silu(gate) * up (128 columns per block);
+//  * rows past the tile's end (another expert's, or past the last row, which
+//    TMA fills with zeros) are computed and not stored; a tile of at most
+//    64 rows (an expert's last few) runs one consumer;
+//  * blocks run in groups of 8 row tiles x all column tiles, row tiles
+//    fastest, so the row tiles of one expert read each weight tile from
+//    DRAM once.
+// Each output is one warpgroup's fixed-order sum over K: deterministic.
+// The kernel needs code for sm_90a (-gencode arch=compute_90a,code=sm_90a);
+// built for any other target it stops with an error message instead of
+// computing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
+#define MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
+
+#include <cuda.h>
+#include <cudaTypedefs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <type_traits>
+
+namespace moe {
+namespace cuda {
+
+/// The wgmma tiling of a GemmSpec.
+template <class G> struct Sm90Tiling {
+  static constexpr int BM = G::BM, BN = 256, BK = 64, Stages = 4;
+  static constexpr int Threads = 384; // producer + two consumer warpgroups
+  static constexpr int OutCols = G::Dual ? BN / 2 : BN;
+  static constexpr int ColumnTiles = G::N / OutCols;
+  /// Blocks run in groups of RowGroup row tiles x all column tiles, row
+  /// tiles fastest: the blocks that share a weight tile (the row tiles of
+  /// one expert) run together and read it from DRAM once.
+  static constexpr int RowGroup = 8;
+  static constexpr int ABytes = BM * BK * 2, BBytes = BN * BK * 2;
+  static constexpr int StageBytes = ABytes + BBytes;
+  /// Tiles (1024-byte aligned for the swizzle), then full and empty
+  /// barriers; 1024 bytes of slack to align the dynamic allocation.
+  static constexpr int SmemBytes = Stages * StageBytes + 2 * Stages * 8 + 1024;
+  /// Which GEMMs this path takes: bf16 operands, whole tiles of columns
+  /// and reductions.
+  static constexpr bool Usable =
+      std::is_same<typename G::In, __nv_bfloat16>::value && G::BM == 128 &&
+      G::N % OutCols == 0 && G::K % BK == 0;
+};
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+__device__ __forceinline__ uint32_t smemAddress(const void *p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void mbarInit(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar),
+               "r"(count));
+}
+__device__ __forceinline__ void mbarExpectTx(uint32_t bar, int bytes) {
+  asm volatile(
+      "mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar),
+      "r"(bytes)
+      : "memory");
+}
+__device__ __forceinline__ void mbarArrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar)
+               : "memory");
+}
+__device__ __forceinline__ void mbarWait(uint32_t bar, int parity) {
+  uint32_t done = 0;
+  do {
+    asm volatile("{\n.reg .pred p;\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 "selp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(bar), "r"(parity)
+                 : "memory");
+  } while (!done);
+}
+/// A 2-D bulk tensor copy of the box at (inner, outer) into shared memory.
+__device__ __forceinline__ void tmaLoad(uint32_t dst, const CUtensorMap *map,
+                                        int inner, int outer, uint32_t bar) {
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::"
+               "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
+               "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer),
+               "r"(bar)
+               : "memory");
+}
+/// A shared-memory matrix descriptor: K-major rows of 128 bytes, 128-byte
+/// swizzle, 8-row groups 1024 bytes apart.
+__device__ __forceinline__ uint64_t wgmmaDescriptor(uint32_t addr) {
+  return static_cast<uint64_t>((addr & 0x3ffff) >> 4) | (1ull << 16) |
+         (64ull << 32) | (1ull << 62);
+}
+__device__ __forceinline__ void wgmmaFence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+template <int N> __device__ __forceinline__ void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+/// Keeps the compiler from moving accumulator accesses across the
+/// asynchronous wgmma instructions.
+__device__ __forceinline__ void fenceRegisters(float (&d)[128]) {
+#pragma unroll
+  for (int i = 0; i < 128; ++i)
+    asm volatile("" : "+f"(d[i])::"memory");
+}
+__device__ __forceinline__ void wgmmaM64N256(float (&d)[128], uint64_t a,
+                                             uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, "
+      "%30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, "
+      "%46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "
+      "%62, %63, "
+      "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, "
+      "%78, %79, "
+      "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, "
+      "%94, %95, "
+      "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, "
+      "%108, %109, %110, %111, "
+      "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, "
+      "%124, %125, %126, %127"
+      "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
+        "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]),
+        "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
+        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]),
+        "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),
+        "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),
+        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]),
+        "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]),
+        "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]),
+        "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]),
+        "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]),
+        "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]),
+        "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]),
+        "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]),
+        "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]),
+        "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+        "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]),
+        "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]),
+        "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]),
+        "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]),
+        "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]),
+        "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]),
+        "+f"(d[126]), "+f"(d[127])
+      : "l"(a), "l"(b), "r"(1));
+}
+#endif // __CUDA_ARCH_FEAT_SM90_ALL
+
+/// One block of the sm_90a grouped GEMM: the rows of one tile slot times
+/// OutCols output columns (blockIdx.x in the RowGroup order).
+template <class G>
+__global__ void __launch_bounds__(384, 1)
+    groupedGemmSm90(const __grid_constant__ CUtensorMap aMap,
+                    const __grid_constant__ CUtensorMap wMap,
+                    const RowTile *tiles, int slots, typename G::Out *out) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using C = Sm90Tiling<G>;
+  extern __shared__ uint8_t smemRaw[];
+  chainedStart();
+  const int group = blockIdx.x / (C::RowGroup * C::ColumnTiles);
+  const int inGroup = blockIdx.x % (C::RowGroup * C::ColumnTiles);
+  const int slot = group * C::RowGroup + inGroup % C::RowGroup;
+  if (slot >= slots)
+    return;
+  const RowTile tile = tiles[slot];
+  if (tile.expert < 0)
+    return;
+  const uint32_t base = (smemAddress(smemRaw) + 1023u) & ~1023u;
+  auto sA = [&](int s) { return base + s * C::StageBytes; };
+  auto sB = [&](int s) { return base + s * C::StageBytes + C::ABytes; };
+  auto full = [&](int s) { return base + C::Stages * C::StageBytes + 8 * s; };
+  auto empty = [&](int s) {
+    return base + C::Stages * C::StageBytes + 8 * (C::Stages + s);
+  };
+  // A tile of at most 64 rows (an expert's last few) needs one consumer.
+  const int consumers = tile.end - tile.begin > 64 ? 2 : 1;
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < C::Stages; ++s) {
+      mbarInit(full(s), 1);
+      mbarInit(empty(s), 128 * consumers);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  constexpr int KTiles = G::K / C::BK;
+  const int n0 = inGroup / C::RowGroup * C::OutCols;
+  const int warpgroup = threadIdx.x / 128;
+  if (warpgroup == 0) {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    if (threadIdx.x == 0) {
+      // Weight rows of this block: Dual takes 128 gate rows and the 128 up
+      // rows of the same outputs.
+      const int w0 = tile.expert * static_cast<int>(G::WeightRows) + n0;
+      const int w1 = G::Dual ? w0 + G::N : w0 + C::BN / 2;
+      for (int kt = 0; kt < KTiles; ++kt) {
+        const int s = kt % C::Stages;
+        if (kt >= C::Stages)
+          mbarWait(empty(s), (kt / C::Stages - 1) & 1);
+        mbarExpectTx(full(s), C::StageBytes);
+        tmaLoad(sA(s), &aMap, kt * C::BK, tile.begin, full(s));
+        tmaLoad(sB(s), &wMap, kt * C::BK, w0, full(s));
+        tmaLoad(sB(s) + C::BBytes / 2, &wMap, kt * C::BK, w1, full(s));
+      }
+    }
+  } else {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    const int consumer = warpgroup - 1;
+    if (consumer >= consumers)
+      return;
+    float acc[128];
+#pragma unroll
+    for (int i = 0; i < 128; ++i)
+      acc[i] = 0.0f;
+    for (int kt = 0; kt < KTiles; ++kt) {
+      const int s = kt % C::Stages;
+      mbarWait(full(s), (kt / C::Stages) & 1);
+      fenceRegisters(acc);
+      wgmmaFence();
+#pragma unroll
+      for (int k = 0; k < C::BK / 16; ++k)
+        wgmmaM64N256(acc, wgmmaDescriptor(sA(s) + consumer * 64 * 128 + k * 32),
+                     wgmmaDescriptor(sB(s) + k * 32));
+      wgmmaCommit();
+      fenceRegisters(acc);
+      // The previous stage's products are done: hand its buffers back.
+      wgmmaWait<1>();
+      fenceRegisters(acc);
+      if (kt > 0)
+        mbarArrive(empty((kt - 1) % C::Stages));
+    }
+    wgmmaWait<0>();
+    fenceRegisters(acc);
+
+    // Accumulator i holds column 8 * (i / 4) + 2 * (lane % 4) + i % 2 of
+    // row 16 * warp + lane / 4 (+ 8 for i % 4 >= 2).
+    const int lane = threadIdx.x % kWarpSize, warp = (threadIdx.x / 32) % 4;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int64_t r =
+          tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
+      if (r >= tile.end)
+        continue;
+      typename G::Out *row = out + r * G::N;
+      if constexpr (G::Dual) {
+#pragma unroll
+        for (int j = 0; j < 16; ++j) {
+          const int col = n0 + 8 * j + 2 * (lane % 4);
+          const int i = 4 * j + 2 * half;
+          storePair(row + col, siluMul(acc[i], acc[i + 64]),
+                    siluMul(acc[i + 1], acc[i + 65]));
+        }
+      } else {
+#pragma unroll
+        for (int j = 0; j < 32; ++j) {
+          const int col = n0 + 8 * j + 2 * (lane % 4);
+          const int i = 4 * j + 2 * half;
+          storePair(row + col, acc[i], acc[i + 1]);
+        }
+      }
+    }
+  }
+#else
+  if (threadIdx.x == 0 && blockIdx.x == 0)
+    printf("moe: the sm_90 grouped GEMM was built without sm_90a code; "
+           "build with -gencode arch=compute_90a,code=sm_90a\n");
+  __trap();
+#endif
+}
+
+/// The row-major [rows, k] bf16 matrix at `data` as a tensor map of
+/// 64 x 128 boxes with the 128-byte swizzle.
+inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
+                                    int64_t rows, int64_t k) {
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void *fn = nullptr;
+    cudaDriverEntryPointQueryResult found;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                         cudaEnableDefault,
+                                         &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      fn = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  if (!encode)
+    return cudaErrorSymbolNotFound;
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k),
+                              static_cast<cuuint64_t>(rows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * 2};
+  const cuuint32_t box[2] = {64, 128}, elementStrides[2] = {1, 1};
+  CUresult r =
+      encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *>(data),
+             dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+/// Whether GEMMs run on the wgmma path: a compute capability 9.0 device
+/// (H100, H200), unless MOE_CUDA_GEMM=mma asks for the portable path.
+inline cudaError_t useSm90(bool *yes) {
+  static const bool forced = [] {
+    const char *v = getenv("MOE_CUDA_GEMM");
+    return v && strcmp(v, "mma") == 0;
+  }();
+  int device = 0, major = 0, minor = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                 device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor,
+                                 device);
+  *yes = err == cudaSuccess && !forced && major == 9 && minor == 0;
+  return err;
+}
+
+/// Launches the wgmma GEMM over numRows rows (chained like launchChained).
+template <class G>
+inline cudaError_t
+launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
+                      const typename G::In *w, const RowTile *tiles,
+                      typename G::Out *out, cudaStream_t stream) {
+  using C = Sm90Tiling<G>;
+  if (numRows == 0)
+    return cudaSuccess;
+  const int64_t slots = maxRowTiles<G>(numRows);
+  const int64_t blocks =
+      divUp(slots, C::RowGroup) * C::RowGroup * C::ColumnTiles;
+  if (blocks > 0x7fffffff)
+    return cudaErrorInvalidValue;
+  CUtensorMap aMap, wMap;
+  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K);
+  if (err == cudaSuccess)
+    err = encodeOperandMap(&wMap, w, static_cast<int64_t>(G::E) * G::WeightRows,
+                           G::K);
+  if (err != cudaSuccess)
+    return err;
+  auto *kernel = &groupedGemmSm90<G>;
+  static const cudaError_t attrErr = cudaFuncSetAttribute(
+      kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
+  if (attrErr != cudaSuccess)
+    return attrErr;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(static_cast<unsigned>(blocks));
+  config.blockDim = dim3(C::Threads);
+  config.dynamicSmemBytes = C::SmemBytes;
+  config.stream = stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attr;
+  config.numAttrs = 1;
+  return cudaLaunchKernelEx(&config, kernel, aMap, wMap, tiles,
+                            static_cast<int>(slots), out);
+}
+
+} // namespace cuda
+} // namespace moe
+
+#endif // MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
