@@ -21,8 +21,9 @@ using G2 = GemmSpec<bf16, bf16, E, H, I, false>;
 
 static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off,
                                                            int64_t rows,
-                                                           RowTile *t) {
-  rowTilesBody<G1>(off, rows, t);
+                                                           RowTile *t,
+                                                           int rowTile) {
+  rowTilesBody<G1>(off, rows, t, rowTile);
 }
 static __global__ __launch_bounds__(256) void gemm1(const bf16 *a,
                                                     const bf16 *w,
@@ -85,8 +86,15 @@ static __global__ void fillRandom(bf16 *p, int64_t n, uint32_t seed,
   }
 }
 
+// MOE_GEMM_BALANCED=1: uniform loads are exactly rows / E per expert.
 static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
   std::vector<int32_t> count(E, 0);
+  if (!skew && std::getenv("MOE_GEMM_BALANCED")) {
+    std::vector<int32_t> off(E + 1, 0);
+    for (int e = 0; e < E; ++e)
+      off[e + 1] = static_cast<int32_t>(rows * (e + 1) / E);
+    return off;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     int e =
         skew ? (std::rand() % 3 == 0 ? std::rand() % 8 : 8 + std::rand() % 40)
@@ -116,40 +124,46 @@ int main(int argc, char **argv) {
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
-  // Both paths: the wgmma kernel (sm_90a) and the portable mma.sync one.
-  auto gemms = [&](int64_t rows, bool sm90, cudaEvent_t mid) {
-    tilesKernel<<<1, 1024>>>(off, rows, tiles);
-    if (sm90)
-      launchGroupedGemmSm90<G1>(rows, x, wgu, tiles, h, 0);
+  // Three paths: the wgmma kernel (sm_90a) with 256- and 128-row tiles and
+  // the portable mma.sync one.
+  const char *names[3] = {"wgmma256", "wgmma128", "mma.sync"};
+  auto gemms = [&](int64_t rows, int path, cudaEvent_t mid) {
+    tilesKernel<<<1, 1024>>>(off, rows, tiles, path == 0 ? 256 : 128);
+    if (path == 0)
+      launchGroupedGemmSm90<G1, 256>(rows, x, wgu, tiles, h, 0);
+    else if (path == 1)
+      launchGroupedGemmSm90<G1, 128>(rows, x, wgu, tiles, h, 0);
     else
       gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu,
                                                                    tiles, h);
     if (mid)
       cudaEventRecord(mid);
-    if (sm90)
-      launchGroupedGemmSm90<G2>(rows, h, wd, tiles, y, 0);
+    if (path == 0)
+      launchGroupedGemmSm90<G2, 256>(rows, h, wd, tiles, y, 0);
+    else if (path == 1)
+      launchGroupedGemmSm90<G2, 128>(rows, h, wd, tiles, y, 0);
     else
       gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles,
                                                                    y);
   };
-  if (argc > 2 && std::strcmp(argv[1], "profile") == 0) {
-    // One wgmma pass over T * 8 uniform rows (for ncu).
+  if (argc > 3 && std::strcmp(argv[1], "profile") == 0) {
+    // One pass of path argv[3] over argv[2] * 8 uniform rows (for ncu).
     const int64_t rows = std::atoll(argv[2]) * 8;
     auto hOff = offsetsFor(rows, false);
     cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
-    gemms(rows, true, nullptr);
+    gemms(rows, std::atoi(argv[3]), nullptr);
     return cudaDeviceSynchronize() == cudaSuccess ? 0 : 1;
   }
   int failures = 0;
   // Correctness on a few hundred rows.
-  for (bool sm90 : {true, false})
+  for (int path : {0, 1, 2})
     for (bool skew : {false, true}) {
       const int64_t rows = skew ? 1000 : 777;
       auto hOff = offsetsFor(rows, skew);
       cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
       cudaMalloc(&hRef, rows * I * 2);
       cudaMalloc(&yRef, rows * H * 4);
-      gemms(rows, sm90, nullptr);
+      gemms(rows, path, nullptr);
       refGemm1<<<(rows * I + 255) / 256, 256>>>(x, wgu, off, rows, hRef);
       refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
       cudaError_t err = cudaDeviceSynchronize();
@@ -178,12 +192,11 @@ int main(int argc, char **argv) {
           err == cudaSuccess && hErr <= 1e-2 * hMax && yErr <= 1e-2 * yMax;
       std::printf("check %s %s rows=%lld: %s; h max err %.3g of %.3g, y max "
                   "err %.3g of %.3g\n",
-                  sm90 ? "wgmma" : "mma.sync", skew ? "skewed " : "uniform",
-                  (long long)rows, ok ? "ok" : "FAILED", hErr, hMax, yErr,
-                  yMax);
+                  names[path], skew ? "skewed " : "uniform", (long long)rows,
+                  ok ? "ok" : "FAILED", hErr, hMax, yErr, yMax);
       failures += !ok;
       // Deterministic: a second run is bitwise the first.
-      gemms(rows, sm90, nullptr);
+      gemms(rows, path, nullptr);
       std::vector<uint16_t> gy2(rows * H);
       cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
       if (gy2 != gy) {
@@ -198,39 +211,47 @@ int main(int argc, char **argv) {
     std::printf("gemm test: %d failures\n", failures);
     return failures ? 1 : 0;
   }
-  for (bool sm90 : {true, false})
-    for (int64_t T : {64, 4096, 16384, 65536}) {
-      const int64_t rows = T * 8;
-      auto hOff = offsetsFor(rows, false);
-      cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
-      cudaEvent_t a, b, c;
-      cudaEventCreate(&a);
-      cudaEventCreate(&b);
-      cudaEventCreate(&c);
-      gemms(rows, sm90, b);
-      const int reps = T > 4096 ? 3 : 10;
-      std::vector<float> t1s, t2s;
-      for (int i = 0; i < reps; ++i) {
-        cudaEventRecord(a);
-        gemms(rows, sm90, b);
-        cudaEventRecord(c);
-        cudaEventSynchronize(c);
-        float m1, m2;
-        cudaEventElapsedTime(&m1, a, b);
-        cudaEventElapsedTime(&m2, b, c);
-        t1s.push_back(m1);
-        t2s.push_back(m2);
-      }
-      std::sort(t1s.begin(), t1s.end());
-      std::sort(t2s.begin(), t2s.end());
-      const float t1 = t1s[reps / 2], t2 = t2s[reps / 2];
-      double f1 = 2.0 * rows * 2 * I * H, f2 = 2.0 * rows * H * I;
-      std::printf("%-8s T=%-6lld rows=%-7lld: gemm1 %8.3f ms (%3.0f TFLOP/s), "
-                  "gemm2 %8.3f ms (%3.0f TFLOP/s), %s\n",
-                  sm90 ? "wgmma" : "mma.sync", (long long)T, (long long)rows,
-                  t1, f1 / t1 / 1e9, t2, f2 / t2 / 1e9,
-                  cudaGetErrorString(cudaGetLastError()));
+  // `time PATH T...`: only those (repeated T values give repeated runs).
+  std::vector<std::pair<int, int64_t>> runs;
+  if (argc > 3 && std::strcmp(argv[1], "time") == 0) {
+    for (int i = 3; i < argc; ++i)
+      runs.push_back({std::atoi(argv[2]), std::atoll(argv[i])});
+  } else {
+    for (int path : {0, 1, 2})
+      for (int64_t T : {64, 4096, 16384, 65536})
+        runs.push_back({path, T});
+  }
+  for (auto [path, T] : runs) {
+    const int64_t rows = T * 8;
+    auto hOff = offsetsFor(rows, false);
+    cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
+    cudaEvent_t a, b, c;
+    cudaEventCreate(&a);
+    cudaEventCreate(&b);
+    cudaEventCreate(&c);
+    gemms(rows, path, b);
+    const int reps = T > 4096 ? 3 : 10;
+    std::vector<float> t1s, t2s;
+    for (int i = 0; i < reps; ++i) {
+      cudaEventRecord(a);
+      gemms(rows, path, b);
+      cudaEventRecord(c);
+      cudaEventSynchronize(c);
+      float m1, m2;
+      cudaEventElapsedTime(&m1, a, b);
+      cudaEventElapsedTime(&m2, b, c);
+      t1s.push_back(m1);
+      t2s.push_back(m2);
     }
+    std::sort(t1s.begin(), t1s.end());
+    std::sort(t2s.begin(), t2s.end());
+    const float t1 = t1s[reps / 2], t2 = t2s[reps / 2];
+    double f1 = 2.0 * rows * 2 * I * H, f2 = 2.0 * rows * H * I;
+    std::printf("%-8s T=%-6lld rows=%-7lld: gemm1 %8.3f ms (%3.0f TFLOP/s), "
+                "gemm2 %8.3f ms (%3.0f TFLOP/s), %s\n",
+                names[path], (long long)T, (long long)rows, t1, f1 / t1 / 1e9,
+                t2, f2 / t2 / 1e9, cudaGetErrorString(cudaGetLastError()));
+  }
   std::printf("gemm test: %d failures\n", failures);
   return failures ? 1 : 0;
 }

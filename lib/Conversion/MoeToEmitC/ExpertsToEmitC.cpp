@@ -1,8 +1,10 @@
 //===- ExpertsToEmitC.cpp - router and expert GEMMs in CUDA ---------------===//
 //
 // moe.gate and moe.expert_ffn become the grouped GEMMs of
-// include/moe/Runtime/cuda/Experts.cuh: a tile map from the expert offsets
-// (on the device), then one GEMM (the router: a single "expert" with f32
+// include/moe/Runtime/cuda/Experts.cuh: a plan (wgmma kernels on sm_90
+// devices, the portable mma.sync ones elsewhere, chosen at run time, with
+// the row-tile size they need), a tile map from the expert offsets (on
+// the device), then one GEMM (the router: a single "expert" with f32
 // outputs) or two (gate/up with SiLU·mul, then down), and for routed
 // experts the zeroing of the rows no expert owns.
 //
@@ -90,6 +92,8 @@ struct GemmEmitter {
   LaunchContext &ctx;
   MLIRContext *mctx;
   Value tiles;
+  /// The name of the op's moe::cuda::GemmPlan.
+  std::string plan = ctx.prefix + "_plan";
 
   /// `using name = GemmSpec<...>;` and the GEMM kernel.
   void declare(StringRef spec, StringRef kernel, Type in, Type out,
@@ -110,24 +114,41 @@ struct GemmEmitter {
         "__launch_bounds__(" + spec.str() + "::Threads)");
   }
 
-  /// The tile map of `spec` over `rows` rows from `offsets` (or none).
-  void tileMap(StringRef spec, StringRef kernel, Value offsets, Value rows) {
+  /// The plan of the GEMMs `specs` (wgmma or portable path, row-tile
+  /// size), then their tile map over `rows` rows from `offsets` (or none).
+  void tileMap(ArrayRef<std::string> specs, StringRef kernel, Value offsets,
+               Value rows) {
     ImplicitLocOpBuilder &m = ctx.module, &b = ctx.body;
     emitKernel(m, kernel,
                {constPointer(mctx, m.getI32Type()), m.getI64Type(),
-                emitc::PointerType::get(opaque(mctx, "moe::cuda::RowTile"))},
-               "moe::cuda::rowTilesBody", {spec.str()},
+                emitc::PointerType::get(opaque(mctx, "moe::cuda::RowTile")),
+                m.getI32Type()},
+               "moe::cuda::rowTilesBody", {specs.front()},
                "__launch_bounds__(1024)");
+    emitGuard(b, "moe::cuda::GemmPlan " + plan + ";");
+    SmallVector<Attribute> templateArgs;
+    for (const std::string &spec : specs)
+      templateArgs.push_back(emitc::OpaqueAttr::get(mctx, spec));
+    Value err = emitc::CallOpaqueOp::create(
+                    b, opaque(mctx, "cudaError_t"), "moe::cuda::planGemms",
+                    ValueRange{},
+                    b.getArrayAttr({emitc::OpaqueAttr::get(mctx, "&" + plan)}),
+                    b.getArrayAttr(templateArgs))
+                    .getResult(0);
+    emitReturnOnError(b, err);
+    Value rowTile =
+        emitc::LiteralOp::create(b, b.getI32Type(), plan + ".rowTile");
     emitLaunch(b, kernel, emitc::LiteralOp::create(b, b.getI64Type(), "1"),
-               "1024", ctx.stream, {offsets, rows, tiles});
+               "1024", ctx.stream, {offsets, rows, tiles, rowTile});
   }
 
-  /// The GEMM launch over `rows` rows: launchGroupedGemm picks the wgmma
-  /// kernel on sm_90 devices and `kernel` (the portable one) elsewhere.
+  /// The GEMM launch over `rows` rows as planned: the wgmma kernel or
+  /// `kernel` (the portable one).
   void launch(StringRef spec, StringRef kernel, Value rows, Value a, Value w,
               Value out) {
     ImplicitLocOpBuilder &b = ctx.body;
-    SmallVector<Attribute> args = {emitc::OpaqueAttr::get(mctx, kernel)};
+    SmallVector<Attribute> args = {emitc::OpaqueAttr::get(mctx, kernel),
+                                   emitc::OpaqueAttr::get(mctx, plan)};
     for (int64_t i = 0; i < 6; ++i)
       args.push_back(b.getIndexAttr(i));
     Value err =
@@ -167,7 +188,7 @@ LogicalResult mlir::moe::emitcuda::emitGate(Operation *operation,
   Value rowsValue = emitc::LiteralOp::create(b, b.getI64Type(), rows);
   Value none = emitc::LiteralOp::create(b, constPointer(mctx, b.getI32Type()),
                                         "nullptr");
-  g.tileMap(spec, ctx.prefix + "_tiles", none, rowsValue);
+  g.tileMap({spec}, ctx.prefix + "_tiles", none, rowsValue);
   g.launch(spec, ctx.prefix, rowsValue, input, weight, logits);
   return success();
 }
@@ -212,7 +233,8 @@ LogicalResult mlir::moe::emitcuda::emitExpertFFN(Operation *operation,
   Value off = offsets ? offsets
                       : emitc::LiteralOp::create(
                             b, constPointer(mctx, b.getI32Type()), "nullptr");
-  g.tileMap(up + "_spec", ctx.prefix + "_tiles", off, rowsValue);
+  g.tileMap({up + "_spec", dn + "_spec"}, ctx.prefix + "_tiles", off,
+            rowsValue);
   g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf);
   g.launch(dn + "_spec", dn, rowsValue, hbuf, down, out);
   if (offsets) {

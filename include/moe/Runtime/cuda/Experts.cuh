@@ -61,11 +61,12 @@ __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
   return divUp(rows, G::BM) + G::E;
 }
 
-/// The tile map (one block of 1024 threads). Without offsets (the shared
-/// expert) all numRows rows belong to expert 0.
+/// The tile map (one block of 1024 threads) with rowTile-row tiles (128,
+/// or 256 for the wgmma path). Without offsets (the shared expert) all
+/// numRows rows belong to expert 0.
 template <class G>
 __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
-                             RowTile *tiles) {
+                             RowTile *tiles, int rowTile) {
   chainedStart();
   __shared__ int warpSums[1024 / kWarpSize];
   const int e = threadIdx.x;
@@ -78,12 +79,12 @@ __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
     if (end < begin)
       end = begin;
   }
-  const int count = static_cast<int>(divUp(end - begin, G::BM));
+  const int count = static_cast<int>(divUp(end - begin, rowTile));
   int total = 0;
   const int first = blockExclusiveScan<1024>(count, warpSums, total);
   for (int i = 0; i < count; ++i) {
-    int b = begin + i * G::BM;
-    tiles[first + i] = RowTile{e, b, b + G::BM < end ? b + G::BM : end, 0};
+    int b = begin + i * rowTile;
+    tiles[first + i] = RowTile{e, b, b + rowTile < end ? b + rowTile : end, 0};
   }
   const int64_t slots = maxRowTiles<G>(numRows);
   for (int64_t y = total + threadIdx.x; y < slots; y += 1024)
@@ -315,11 +316,38 @@ inline cudaError_t checkGemm(const void *a, const void *w, const void *out) {
 namespace moe {
 namespace cuda {
 
-/// Launches a grouped GEMM over numRows rows: the wgmma kernel on sm_90
-/// devices where the spec allows it, else `portable` (a kernel running
-/// groupedGemmBody<G>) on the grid of gemmGrid.
+/// Rows per tile of the wgmma path (see Sm90Tiling: 128 measured faster
+/// than 256).
+constexpr int kSm90Rows = 128;
+
+/// How the GEMMs of one op run: the row-tile size of the tile map they
+/// share, and whether they take the wgmma path.
+struct GemmPlan {
+  int rowTile;
+  bool sm90;
+};
+
+/// The plan of GEMMs Gs...: the wgmma path on sm_90 devices when every one
+/// of them allows it, else the portable one.
+template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
+  *plan = GemmPlan{128, false};
+  if constexpr ((Sm90Tiling<Gs, kSm90Rows>::Usable && ...)) {
+    bool sm90 = false;
+    cudaError_t err = useSm90(&sm90);
+    if (err != cudaSuccess)
+      return err;
+    if (sm90)
+      *plan = GemmPlan{kSm90Rows, true};
+  }
+  static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
+  return cudaSuccess;
+}
+
+/// Launches a grouped GEMM over numRows rows as planned: the wgmma kernel,
+/// or `portable` (a kernel running groupedGemmBody<G>) on the grid of
+/// gemmGrid.
 template <class G, typename... Params>
-inline cudaError_t launchGroupedGemm(void (*portable)(Params...),
+inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
                                      int64_t numRows, const typename G::In *a,
                                      const typename G::In *w,
                                      const RowTile *tiles, typename G::Out *out,
@@ -327,13 +355,13 @@ inline cudaError_t launchGroupedGemm(void (*portable)(Params...),
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
-  if constexpr (Sm90Tiling<G>::Usable) {
-    bool sm90 = false;
-    if ((err = useSm90(&sm90)) != cudaSuccess)
-      return err;
-    if (sm90)
-      return launchGroupedGemmSm90<G>(numRows, a, w, tiles, out, stream);
+  if constexpr (Sm90Tiling<G, kSm90Rows>::Usable) {
+    if (plan.sm90)
+      return launchGroupedGemmSm90<G, kSm90Rows>(numRows, a, w, tiles, out,
+                                                 stream);
   }
+  if (plan.sm90 || plan.rowTile != G::BM)
+    return cudaErrorInvalidValue; // a plan made for other GEMMs
   dim3 grid;
   if ((err = gemmGrid<G>(numRows, &grid)) != cudaSuccess)
     return err;

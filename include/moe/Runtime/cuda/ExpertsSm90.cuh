@@ -13,9 +13,9 @@
 //  * rows past the tile's end (another expert's, or past the last row, which
 //    TMA fills with zeros) are computed and not stored; a tile of at most
 //    64 rows (an expert's last few) runs one consumer;
-//  * blocks run in groups of 8 row tiles x all column tiles, row tiles
-//    fastest, so the row tiles of one expert read each weight tile from
-//    DRAM once.
+//  * blocks run in groups of 4 or 8 row tiles x all column tiles, row
+//    tiles fastest, so the row tiles of one expert read each weight tile
+//    from DRAM once.
 // Each output is one warpgroup's fixed-order sum over K: deterministic.
 // The kernel needs code for sm_90a (-gencode arch=compute_90a,code=sm_90a);
 // built for any other target it stops with an error message instead of
@@ -36,16 +36,33 @@
 namespace moe {
 namespace cuda {
 
-/// The wgmma tiling of a GemmSpec.
-template <class G> struct Sm90Tiling {
-  static constexpr int BM = G::BM, BN = 256, BK = 64, Stages = 4;
+/// The wgmma tiling of a GemmSpec: blocks of Rows (128 or 256) rows.
+///  * Rows = 128 (kSm90Rows, what the emitted code uses): each consumer
+///    warpgroup multiplies 64 rows by 256 weight rows (m64n256k16);
+///  * Rows = 256: each multiplies 128 rows by 128 weight rows (two
+///    m64n128k16), so an expert with up to 256 rows reads a weight tile in
+///    one block. Measured slower on the H100 at every size
+///    (bench/experts/gemm_test.cu, docs/performance.md); kept for that
+///    comparison.
+template <class G, int Rows> struct Sm90Tiling {
+  static_assert(Rows == 128 || Rows == 256, "128- or 256-row tiles");
+  static constexpr int BM = Rows, BN = Rows == 128 ? 256 : 128, BK = 64;
+  static constexpr int Stages = 4;
   static constexpr int Threads = 384; // producer + two consumer warpgroups
+  static constexpr int ConsumerRows = BM / 2;
+  /// 64-row wgmma instructions per consumer and k step, and the f32
+  /// accumulators each thread holds for one of them.
+  static constexpr int MParts = ConsumerRows / 64, Acc = BN / 2;
   static constexpr int OutCols = G::Dual ? BN / 2 : BN;
   static constexpr int ColumnTiles = G::N / OutCols;
-  /// Blocks run in groups of RowGroup row tiles x all column tiles, row
+  /// Blocks run in groups of rowGroup row tiles x all column tiles, row
   /// tiles fastest: the blocks that share a weight tile (the row tiles of
-  /// one expert) run together and read it from DRAM once.
-  static constexpr int RowGroup = 8;
+  /// one expert) run together and read it from DRAM once. Groups of 8;
+  /// of 4 for gate/up with at most two tiles per expert on average, where
+  /// that measured faster.
+  static int rowGroup(int64_t numRows) {
+    return G::Dual && numRows <= 2 * BM * static_cast<int64_t>(G::E) ? 4 : 8;
+  }
   static constexpr int ABytes = BM * BK * 2, BBytes = BN * BK * 2;
   static constexpr int StageBytes = ABytes + BBytes;
   /// Tiles (1024-byte aligned for the swizzle), then full and empty
@@ -54,7 +71,7 @@ template <class G> struct Sm90Tiling {
   /// Which GEMMs this path takes: bf16 operands, whole tiles of columns
   /// and reductions.
   static constexpr bool Usable =
-      std::is_same<typename G::In, __nv_bfloat16>::value && G::BM == 128 &&
+      std::is_same<typename G::In, __nv_bfloat16>::value &&
       G::N % OutCols == 0 && G::K % BK == 0;
 };
 
@@ -113,9 +130,9 @@ template <int N> __device__ __forceinline__ void wgmmaWait() {
 }
 /// Keeps the compiler from moving accumulator accesses across the
 /// asynchronous wgmma instructions.
-__device__ __forceinline__ void fenceRegisters(float (&d)[128]) {
+template <int N> __device__ __forceinline__ void fenceRegisters(float (&d)[N]) {
 #pragma unroll
-  for (int i = 0; i < 128; ++i)
+  for (int i = 0; i < N; ++i)
     asm volatile("" : "+f"(d[i])::"memory");
 }
 __device__ __forceinline__ void wgmmaM64N256(float (&d)[128], uint64_t a,
@@ -167,22 +184,52 @@ __device__ __forceinline__ void wgmmaM64N256(float (&d)[128], uint64_t a,
         "+f"(d[126]), "+f"(d[127])
       : "l"(a), "l"(b), "r"(1));
 }
+__device__ __forceinline__ void wgmmaM64N128(float (&d)[64], uint64_t a,
+                                             uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, "
+      "%8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, "
+      "%24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, "
+      "%40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, "
+      "%56, %57, %58, %59, %60, %61, %62, %63"
+      "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
+        "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]),
+        "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
+        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]),
+        "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),
+        "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),
+        "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]),
+        "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]),
+        "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]),
+        "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "l"(a), "l"(b), "r"(1));
+}
 #endif // __CUDA_ARCH_FEAT_SM90_ALL
 
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
-/// OutCols output columns (blockIdx.x in the RowGroup order).
-template <class G>
+/// OutCols output columns (blockIdx.x in the rowGroup order).
+template <class G, int Rows>
 __global__ void __launch_bounds__(384, 1)
     groupedGemmSm90(const __grid_constant__ CUtensorMap aMap,
                     const __grid_constant__ CUtensorMap wMap,
-                    const RowTile *tiles, int slots, typename G::Out *out) {
+                    const RowTile *tiles, int slots, int rowGroup,
+                    typename G::Out *out) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using C = Sm90Tiling<G>;
+  using C = Sm90Tiling<G, Rows>;
   extern __shared__ uint8_t smemRaw[];
   chainedStart();
-  const int group = blockIdx.x / (C::RowGroup * C::ColumnTiles);
-  const int inGroup = blockIdx.x % (C::RowGroup * C::ColumnTiles);
-  const int slot = group * C::RowGroup + inGroup % C::RowGroup;
+  const int group = blockIdx.x / (rowGroup * C::ColumnTiles);
+  const int inGroup = blockIdx.x % (rowGroup * C::ColumnTiles);
+  const int slot = group * rowGroup + inGroup % rowGroup;
   if (slot >= slots)
     return;
   const RowTile tile = tiles[slot];
@@ -195,8 +242,9 @@ __global__ void __launch_bounds__(384, 1)
   auto empty = [&](int s) {
     return base + C::Stages * C::StageBytes + 8 * (C::Stages + s);
   };
-  // A tile of at most 64 rows (an expert's last few) needs one consumer.
-  const int consumers = tile.end - tile.begin > 64 ? 2 : 1;
+  // A tile of at most half the rows (an expert's last few) needs one
+  // consumer.
+  const int consumers = tile.end - tile.begin > C::ConsumerRows ? 2 : 1;
   if (threadIdx.x == 0) {
     for (int s = 0; s < C::Stages; ++s) {
       mbarInit(full(s), 1);
@@ -206,13 +254,13 @@ __global__ void __launch_bounds__(384, 1)
   }
   __syncthreads();
   constexpr int KTiles = G::K / C::BK;
-  const int n0 = inGroup / C::RowGroup * C::OutCols;
+  const int n0 = inGroup / rowGroup * C::OutCols;
   const int warpgroup = threadIdx.x / 128;
   if (warpgroup == 0) {
     asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
     if (threadIdx.x == 0) {
-      // Weight rows of this block: Dual takes 128 gate rows and the 128 up
-      // rows of the same outputs.
+      // Weight rows of this block in two halves: Dual takes BN/2 gate rows
+      // and the BN/2 up rows of the same outputs.
       const int w0 = tile.expert * static_cast<int>(G::WeightRows) + n0;
       const int w1 = G::Dual ? w0 + G::N : w0 + C::BN / 2;
       for (int kt = 0; kt < KTiles; ++kt) {
@@ -220,7 +268,9 @@ __global__ void __launch_bounds__(384, 1)
         if (kt >= C::Stages)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
         mbarExpectTx(full(s), C::StageBytes);
-        tmaLoad(sA(s), &aMap, kt * C::BK, tile.begin, full(s));
+#pragma unroll
+        for (int r = 0; r < C::BM; r += 128)
+          tmaLoad(sA(s) + r * 128, &aMap, kt * C::BK, tile.begin + r, full(s));
         tmaLoad(sB(s), &wMap, kt * C::BK, w0, full(s));
         tmaLoad(sB(s) + C::BBytes / 2, &wMap, kt * C::BK, w1, full(s));
       }
@@ -230,57 +280,78 @@ __global__ void __launch_bounds__(384, 1)
     const int consumer = warpgroup - 1;
     if (consumer >= consumers)
       return;
-    float acc[128];
+    float acc[C::MParts][C::Acc];
 #pragma unroll
-    for (int i = 0; i < 128; ++i)
-      acc[i] = 0.0f;
+    for (int m = 0; m < C::MParts; ++m)
+#pragma unroll
+      for (int i = 0; i < C::Acc; ++i)
+        acc[m][i] = 0.0f;
     for (int kt = 0; kt < KTiles; ++kt) {
       const int s = kt % C::Stages;
       mbarWait(full(s), (kt / C::Stages) & 1);
-      fenceRegisters(acc);
+#pragma unroll
+      for (int m = 0; m < C::MParts; ++m)
+        fenceRegisters(acc[m]);
       wgmmaFence();
 #pragma unroll
       for (int k = 0; k < C::BK / 16; ++k)
-        wgmmaM64N256(acc, wgmmaDescriptor(sA(s) + consumer * 64 * 128 + k * 32),
-                     wgmmaDescriptor(sB(s) + k * 32));
+#pragma unroll
+        for (int m = 0; m < C::MParts; ++m) {
+          const uint64_t a = wgmmaDescriptor(
+              sA(s) + (consumer * C::ConsumerRows + m * 64) * 128 + k * 32);
+          const uint64_t b = wgmmaDescriptor(sB(s) + k * 32);
+          if constexpr (C::BN == 256)
+            wgmmaM64N256(acc[m], a, b);
+          else
+            wgmmaM64N128(acc[m], a, b);
+        }
       wgmmaCommit();
-      fenceRegisters(acc);
+#pragma unroll
+      for (int m = 0; m < C::MParts; ++m)
+        fenceRegisters(acc[m]);
       // The previous stage's products are done: hand its buffers back.
       wgmmaWait<1>();
-      fenceRegisters(acc);
+#pragma unroll
+      for (int m = 0; m < C::MParts; ++m)
+        fenceRegisters(acc[m]);
       if (kt > 0)
         mbarArrive(empty((kt - 1) % C::Stages));
     }
     wgmmaWait<0>();
-    fenceRegisters(acc);
+#pragma unroll
+    for (int m = 0; m < C::MParts; ++m)
+      fenceRegisters(acc[m]);
 
-    // Accumulator i holds column 8 * (i / 4) + 2 * (lane % 4) + i % 2 of
-    // row 16 * warp + lane / 4 (+ 8 for i % 4 >= 2).
+    // Accumulator i of a 64-row part holds column 8 * (i / 4) +
+    // 2 * (lane % 4) + i % 2 of row 16 * warp + lane / 4 (+ 8 for
+    // i % 4 >= 2); Dual: gate in the first half, up in the second.
     const int lane = threadIdx.x % kWarpSize, warp = (threadIdx.x / 32) % 4;
 #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-      const int64_t r =
-          tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
-      if (r >= tile.end)
-        continue;
-      typename G::Out *row = out + r * G::N;
-      if constexpr (G::Dual) {
+    for (int m = 0; m < C::MParts; ++m)
 #pragma unroll
-        for (int j = 0; j < 16; ++j) {
-          const int col = n0 + 8 * j + 2 * (lane % 4);
-          const int i = 4 * j + 2 * half;
-          storePair(row + col, siluMul(acc[i], acc[i + 64]),
-                    siluMul(acc[i + 1], acc[i + 65]));
-        }
-      } else {
+      for (int half = 0; half < 2; ++half) {
+        const int64_t r = tile.begin + consumer * C::ConsumerRows + m * 64 +
+                          warp * 16 + lane / 4 + half * 8;
+        if (r >= tile.end)
+          continue;
+        typename G::Out *row = out + r * G::N;
+        if constexpr (G::Dual) {
 #pragma unroll
-        for (int j = 0; j < 32; ++j) {
-          const int col = n0 + 8 * j + 2 * (lane % 4);
-          const int i = 4 * j + 2 * half;
-          storePair(row + col, acc[i], acc[i + 1]);
+          for (int j = 0; j < C::BN / 16; ++j) {
+            const int col = n0 + 8 * j + 2 * (lane % 4);
+            const int i = 4 * j + 2 * half;
+            storePair(row + col, siluMul(acc[m][i], acc[m][i + C::Acc / 2]),
+                      siluMul(acc[m][i + 1], acc[m][i + 1 + C::Acc / 2]));
+          }
+        } else {
+#pragma unroll
+          for (int j = 0; j < C::BN / 8; ++j) {
+            const int col = n0 + 8 * j + 2 * (lane % 4);
+            const int i = 4 * j + 2 * half;
+            storePair(row + col, acc[m][i], acc[m][i + 1]);
+          }
         }
       }
-    }
   }
 #else
   if (threadIdx.x == 0 && blockIdx.x == 0)
@@ -291,9 +362,9 @@ __global__ void __launch_bounds__(384, 1)
 }
 
 /// The row-major [rows, k] bf16 matrix at `data` as a tensor map of
-/// 64 x 128 boxes with the 128-byte swizzle.
+/// 64 x boxRows boxes with the 128-byte swizzle.
 inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
-                                    int64_t rows, int64_t k) {
+                                    int64_t rows, int64_t k, int boxRows) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void *fn = nullptr;
     cudaDriverEntryPointQueryResult found;
@@ -309,7 +380,8 @@ inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k),
                               static_cast<cuuint64_t>(rows)};
   const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * 2};
-  const cuuint32_t box[2] = {64, 128}, elementStrides[2] = {1, 1};
+  const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(boxRows)};
+  const cuuint32_t elementStrides[2] = {1, 1};
   CUresult r =
       encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *>(data),
              dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
@@ -337,28 +409,29 @@ inline cudaError_t useSm90(bool *yes) {
   return err;
 }
 
-/// Launches the wgmma GEMM over numRows rows (chained like launchChained).
-template <class G>
+/// Launches the wgmma GEMM over numRows rows whose tile map was built with
+/// Rows-row tiles (chained like launchChained).
+template <class G, int Rows>
 inline cudaError_t
 launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
                       const typename G::In *w, const RowTile *tiles,
                       typename G::Out *out, cudaStream_t stream) {
-  using C = Sm90Tiling<G>;
+  using C = Sm90Tiling<G, Rows>;
   if (numRows == 0)
     return cudaSuccess;
-  const int64_t slots = maxRowTiles<G>(numRows);
-  const int64_t blocks =
-      divUp(slots, C::RowGroup) * C::RowGroup * C::ColumnTiles;
+  const int64_t slots = divUp(numRows, Rows) + G::E;
+  const int rowGroup = C::rowGroup(numRows);
+  const int64_t blocks = divUp(slots, rowGroup) * rowGroup * C::ColumnTiles;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   CUtensorMap aMap, wMap;
-  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K);
+  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K, 128);
   if (err == cudaSuccess)
     err = encodeOperandMap(&wMap, w, static_cast<int64_t>(G::E) * G::WeightRows,
-                           G::K);
+                           G::K, C::BN / 2);
   if (err != cudaSuccess)
     return err;
-  auto *kernel = &groupedGemmSm90<G>;
+  auto *kernel = &groupedGemmSm90<G, Rows>;
   static const cudaError_t attrErr = cudaFuncSetAttribute(
       kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
   if (attrErr != cudaSuccess)
@@ -374,7 +447,7 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
   config.attrs = attr;
   config.numAttrs = 1;
   return cudaLaunchKernelEx(&config, kernel, aMap, wMap, tiles,
-                            static_cast<int>(slots), out);
+                            static_cast<int>(slots), rowGroup, out);
 }
 
 } // namespace cuda
