@@ -126,13 +126,18 @@ int main(int argc, char **argv) {
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
   // Three paths: the wgmma kernel (sm_90a) with 256- and 128-row tiles and
   // the portable mma.sync one.
-  const char *names[3] = {"wgmma256", "wgmma128", "mma.sync"};
+  const char *names[4] = {"wgmma256", "wgmma128", "mma.sync", "wgmma192"};
   auto gemms = [&](int64_t rows, int path, cudaEvent_t mid) {
-    tilesKernel<<<1, 1024>>>(off, rows, tiles, path == 0 ? 256 : 128);
+    tilesKernel<<<1, 1024>>>(off, rows, tiles,
+                             path == 0   ? 256
+                             : path == 3 ? 192
+                                         : 128);
     if (path == 0)
       launchGroupedGemmSm90<G1, 256>(rows, x, wgu, tiles, h, 0);
     else if (path == 1)
       launchGroupedGemmSm90<G1, 128>(rows, x, wgu, tiles, h, 0);
+    else if (path == 3)
+      launchGroupedGemmSm90<G1, 192>(rows, x, wgu, tiles, h, 0);
     else
       gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu,
                                                                    tiles, h);
@@ -142,6 +147,8 @@ int main(int argc, char **argv) {
       launchGroupedGemmSm90<G2, 256>(rows, h, wd, tiles, y, 0);
     else if (path == 1)
       launchGroupedGemmSm90<G2, 128>(rows, h, wd, tiles, y, 0);
+    else if (path == 3)
+      launchGroupedGemmSm90<G2, 192>(rows, h, wd, tiles, y, 0);
     else
       gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles,
                                                                    y);
@@ -156,7 +163,7 @@ int main(int argc, char **argv) {
   }
   int failures = 0;
   // Correctness on a few hundred rows.
-  for (int path : {0, 1, 2})
+  for (int path : {3, 0, 1, 2})
     for (bool skew : {false, true}) {
       const int64_t rows = skew ? 1000 : 777;
       auto hOff = offsetsFor(rows, skew);

@@ -22,6 +22,8 @@
 
 #include "moe/Runtime/cuda/Dispatch.cuh"
 
+#include <algorithm>
+
 namespace moe {
 namespace cuda {
 
@@ -316,10 +318,6 @@ inline cudaError_t checkGemm(const void *a, const void *w, const void *out) {
 namespace moe {
 namespace cuda {
 
-/// Rows per tile of the wgmma path (see Sm90Tiling: 128 measured faster
-/// than 256).
-constexpr int kSm90Rows = 128;
-
 /// How the GEMMs of one op run: the row-tile size of the tile map they
 /// share, and whether they take the wgmma path.
 struct GemmPlan {
@@ -327,19 +325,41 @@ struct GemmPlan {
   bool sm90;
 };
 
-/// The plan of GEMMs Gs...: the wgmma path on sm_90 devices when every one
-/// of them allows it, else the portable one.
-template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
+/// The wgmma row tile for numRows rows over E experts: 192 when experts
+/// hold a little over 128 rows on average (a second 128-row tile would
+/// read the expert's weights again; T = 4096 with DeepSeek-V3), else 128
+/// (faster where tiles are full or where few rows stream the weights).
+/// Measured in docs/performance.md.
+/// MOE_CUDA_ROW_TILE=128 or 192 overrides the choice (for measurements).
+inline int sm90RowTile(int64_t numRows, int64_t experts) {
+  static const int forced = [] {
+    const char *v = getenv("MOE_CUDA_ROW_TILE");
+    return v && strcmp(v, "128") == 0   ? 128
+           : v && strcmp(v, "192") == 0 ? 192
+                                        : 0;
+  }();
+  if (forced)
+    return forced;
+  return numRows > 96 * experts && numRows <= 176 * experts ? 192 : 128;
+}
+
+/// The plan of GEMMs Gs... over numRows rows: the wgmma path on sm_90
+/// devices when every one of them allows it, else the portable one.
+template <class... Gs>
+inline cudaError_t planGemms(int64_t numRows, GemmPlan *plan) {
+  static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
   *plan = GemmPlan{128, false};
-  if constexpr ((Sm90Tiling<Gs, kSm90Rows>::Usable && ...)) {
+  if constexpr ((Sm90Tiling<Gs, 128>::Usable && ...) &&
+                (Sm90Tiling<Gs, 192>::Usable && ...)) {
     bool sm90 = false;
     cudaError_t err = useSm90(&sm90);
     if (err != cudaSuccess)
       return err;
-    if (sm90)
-      *plan = GemmPlan{kSm90Rows, true};
+    if (sm90) {
+      const int64_t experts = std::max({static_cast<int64_t>(Gs::E)...});
+      *plan = GemmPlan{sm90RowTile(numRows, experts), true};
+    }
   }
-  static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
   return cudaSuccess;
 }
 
@@ -355,10 +375,11 @@ inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
-  if constexpr (Sm90Tiling<G, kSm90Rows>::Usable) {
-    if (plan.sm90)
-      return launchGroupedGemmSm90<G, kSm90Rows>(numRows, a, w, tiles, out,
-                                                 stream);
+  if constexpr (Sm90Tiling<G, 128>::Usable && Sm90Tiling<G, 192>::Usable) {
+    if (plan.sm90 && plan.rowTile == 128)
+      return launchGroupedGemmSm90<G, 128>(numRows, a, w, tiles, out, stream);
+    if (plan.sm90 && plan.rowTile == 192)
+      return launchGroupedGemmSm90<G, 192>(numRows, a, w, tiles, out, stream);
   }
   if (plan.sm90 || plan.rowTile != G::BM)
     return cudaErrorInvalidValue; // a plan made for other GEMMs

@@ -2,17 +2,17 @@
 //
 // The sm_90a path of the grouped expert GEMMs (Experts.cuh keeps the tile
 // map, the GemmSpec and the mma.sync path every other GPU takes):
-//  * a block is three warpgroups: one producer thread issues bulk tensor
-//    copies (TMA, 128-byte swizzle) of 128 x 64 A and 256 x 64 weight tiles
-//    into a four-stage ring of shared memory, completing on mbarriers; two
-//    consumer warpgroups each multiply 64 rows by all 256 weight rows with
-//    wgmma m64n256k16 (bf16 operands, f32 accumulators in registers);
-//  * Dual (gate/up): weight rows 0-127 are gate rows and 128-255 the
-//    matching up rows, so a thread holds gate and up of the same outputs and
-//    the epilogue writes silu(gate) * up (128 columns per block);
+//  * a block is a producer warpgroup, one thread of which issues bulk
+//    tensor copies (TMA, 128-byte swizzle) of the A and weight tiles into a
+//    ring of shared memory, completing on mbarriers, and two or three
+//    consumer warpgroups multiplying with wgmma (bf16 operands, f32
+//    accumulators in registers): 128 x 256 or 192 x 128 tiles (Sm90Tiling);
+//  * Dual (gate/up): the first half of the weight rows are gate rows and
+//    the second half the matching up rows, so a thread holds gate and up of
+//    the same outputs and the epilogue writes silu(gate) * up;
 //  * rows past the tile's end (another expert's, or past the last row, which
-//    TMA fills with zeros) are computed and not stored; a tile of at most
-//    64 rows (an expert's last few) runs one consumer;
+//    TMA fills with zeros) are computed and not stored; consumers whose
+//    rows all lie past the end sit out;
 //  * blocks run in groups of 4 or 8 row tiles x all column tiles, row
 //    tiles fastest, so the row tiles of one expert read each weight tile
 //    from DRAM once.
@@ -36,20 +36,28 @@
 namespace moe {
 namespace cuda {
 
-/// The wgmma tiling of a GemmSpec: blocks of Rows (128 or 256) rows.
-///  * Rows = 128 (kSm90Rows, what the emitted code uses): each consumer
-///    warpgroup multiplies 64 rows by 256 weight rows (m64n256k16);
-///  * Rows = 256: each multiplies 128 rows by 128 weight rows (two
-///    m64n128k16), so an expert with up to 256 rows reads a weight tile in
-///    one block. Measured slower on the H100 at every size
-///    (bench/experts/gemm_test.cu, docs/performance.md); kept for that
-///    comparison.
+/// The wgmma tiling of a GemmSpec: blocks of Rows rows (sm90RowTile picks
+/// 128 or 192 per op; docs/performance.md has the measurements).
+///  * Rows = 128: two consumer warpgroups each multiply 64 rows by 256
+///    weight rows (m64n256k16); four stages;
+///  * Rows = 192: three consumer warpgroups, 64 rows by 128 weight rows
+///    each (m64n128k16); five stages. An expert of up to 192 rows is one
+///    tile, so it streams its weights once;
+///  * Rows = 256: two consumers, 128 rows by 128 weight rows each (two
+///    m64n128k16); slower than the others at every size measured, kept for
+///    that comparison (bench/experts/gemm_test.cu).
 template <class G, int Rows> struct Sm90Tiling {
-  static_assert(Rows == 128 || Rows == 256, "128- or 256-row tiles");
+  static_assert(Rows == 128 || Rows == 192 || Rows == 256,
+                "128-, 192- or 256-row tiles");
   static constexpr int BM = Rows, BN = Rows == 128 ? 256 : 128, BK = 64;
-  static constexpr int Stages = 4;
-  static constexpr int Threads = 384; // producer + two consumer warpgroups
-  static constexpr int ConsumerRows = BM / 2;
+  static constexpr int Stages = Rows == 192 ? 5 : 4;
+  /// Consumer warpgroups (each ConsumerRows rows), then a producer one.
+  static constexpr int Consumers = Rows == 192 ? 3 : 2;
+  static constexpr int Threads = 128 * (Consumers + 1);
+  static constexpr int ConsumerRows = BM / Consumers;
+  /// Registers per thread after setmaxnreg (within 64K per block).
+  static constexpr int ProducerRegs = Consumers == 3 ? 24 : 40;
+  static constexpr int ConsumerRegs = Consumers == 3 ? 152 : 232;
   /// 64-row wgmma instructions per consumer and k step, and the f32
   /// accumulators each thread holds for one of them.
   static constexpr int MParts = ConsumerRows / 64, Acc = BN / 2;
@@ -218,7 +226,7 @@ __device__ __forceinline__ void wgmmaM64N128(float (&d)[64], uint64_t a,
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
 /// OutCols output columns (blockIdx.x in the rowGroup order).
 template <class G, int Rows>
-__global__ void __launch_bounds__(384, 1)
+__global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
     groupedGemmSm90(const __grid_constant__ CUtensorMap aMap,
                     const __grid_constant__ CUtensorMap wMap,
                     const RowTile *tiles, int slots, int rowGroup,
@@ -244,7 +252,9 @@ __global__ void __launch_bounds__(384, 1)
   };
   // A tile of at most half the rows (an expert's last few) needs one
   // consumer.
-  const int consumers = tile.end - tile.begin > C::ConsumerRows ? 2 : 1;
+  const int needed = static_cast<int>(
+      divUp(tile.end - tile.begin, static_cast<int>(C::ConsumerRows)));
+  const int consumers = needed < C::Consumers ? needed : C::Consumers;
   if (threadIdx.x == 0) {
     for (int s = 0; s < C::Stages; ++s) {
       mbarInit(full(s), 1);
@@ -257,7 +267,8 @@ __global__ void __launch_bounds__(384, 1)
   const int n0 = inGroup / rowGroup * C::OutCols;
   const int warpgroup = threadIdx.x / 128;
   if (warpgroup == 0) {
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    asm volatile(
+        "setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(C::ProducerRegs));
     if (threadIdx.x == 0) {
       // Weight rows of this block in two halves: Dual takes BN/2 gate rows
       // and the BN/2 up rows of the same outputs.
@@ -269,14 +280,15 @@ __global__ void __launch_bounds__(384, 1)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
         mbarExpectTx(full(s), C::StageBytes);
 #pragma unroll
-        for (int r = 0; r < C::BM; r += 128)
+        for (int r = 0; r < C::BM; r += 64)
           tmaLoad(sA(s) + r * 128, &aMap, kt * C::BK, tile.begin + r, full(s));
         tmaLoad(sB(s), &wMap, kt * C::BK, w0, full(s));
         tmaLoad(sB(s) + C::BBytes / 2, &wMap, kt * C::BK, w1, full(s));
       }
     }
   } else {
-    asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+    asm volatile(
+        "setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(C::ConsumerRegs));
     const int consumer = warpgroup - 1;
     if (consumer >= consumers)
       return;
@@ -425,7 +437,7 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   CUtensorMap aMap, wMap;
-  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K, 128);
+  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K, 64);
   if (err == cudaSuccess)
     err = encodeOperandMap(&wMap, w, static_cast<int64_t>(G::E) * G::WeightRows,
                            G::K, C::BN / 2);

@@ -1,0 +1,136 @@
+// The host side of the grouped expert GEMMs (include/moe/Runtime/cuda/
+// Experts.cuh, ExpertsSm90.cuh): the row-tile choice, the wgmma tilings'
+// limits, the tile-map bound and planning without a GPU. Runs on the CPU.
+// REQUIRES: nvcc
+// RUN: %nvcc -gencode arch=compute_90a,code=sm_90a %s -o %t
+// RUN: %t | FileCheck %s
+// CHECK: gemm-plan: {{[0-9]+}} checks, 0 failed
+
+#include "moe/Runtime/cuda/Experts.cuh"
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+using namespace moe::cuda;
+using bf16 = __nv_bfloat16;
+
+static int checks = 0, failures = 0;
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    ++checks;                                                                  \
+    if (!(cond)) {                                                             \
+      ++failures;                                                              \
+      std::printf("FAILED %s:%d: ", __FILE__, __LINE__);                       \
+      std::printf(__VA_ARGS__);                                                \
+      std::printf("\n");                                                       \
+    }                                                                          \
+  } while (0)
+
+// DeepSeek-V3 and -V2 expert GEMMs, the V3 shared expert and router, and a
+// small router whose 64 columns are no whole wgmma tile.
+using V3Up = GemmSpec<bf16, bf16, 256, 2048, 7168, true>;
+using V3Down = GemmSpec<bf16, bf16, 256, 7168, 2048, false>;
+using V2Up = GemmSpec<bf16, bf16, 160, 1536, 5120, true>;
+using V2Down = GemmSpec<bf16, bf16, 160, 5120, 1536, false>;
+using Shared = GemmSpec<bf16, bf16, 1, 2048, 7168, true>;
+using Router = GemmSpec<bf16, float, 1, 256, 7168, false>;
+using SmallRouter = GemmSpec<bf16, float, 1, 64, 256, false>;
+
+// Tiles the tile map writes for these offsets with rowTile-row tiles.
+static int64_t tilesFor(const std::vector<int32_t> &offsets, int rowTile) {
+  int64_t total = 0;
+  for (size_t e = 0; e + 1 < offsets.size(); ++e)
+    total += divUp(offsets[e + 1] - offsets[e], rowTile);
+  return total;
+}
+
+template <class G, int Rows> static void checkTiling(const char *name) {
+  using C = Sm90Tiling<G, Rows>;
+  CHECK(C::SmemBytes <= 232448, "%s/%d: %d bytes of shared memory", name, Rows,
+        C::SmemBytes);
+  CHECK(C::Threads == 128 * (C::Consumers + 1) && C::Threads <= 512,
+        "%s/%d: %d threads", name, Rows, C::Threads);
+  CHECK(C::ConsumerRows * C::Consumers == Rows, "%s/%d: consumer rows", name,
+        Rows);
+  CHECK(C::StageBytes % 1024 == 0 && C::ABytes % 1024 == 0,
+        "%s/%d: stages must stay 1024-byte aligned", name, Rows);
+  CHECK(C::Consumers * 128 * C::ConsumerRegs + 128 * C::ProducerRegs <= 65536,
+        "%s/%d: registers after setmaxnreg", name, Rows);
+  CHECK(C::ColumnTiles * C::OutCols == G::N, "%s/%d: column tiles", name, Rows);
+}
+
+int main() {
+  // The row tile: 192 only while experts average a little over 128 rows.
+  CHECK(sm90RowTile(256 * 128, 256) == 192, "T=4096 V3");
+  CHECK(sm90RowTile(64 * 8, 256) == 128, "T=64 V3");
+  CHECK(sm90RowTile(16384 * 8, 256) == 128, "T=16384 V3");
+  CHECK(sm90RowTile(4096, 1) == 128, "shared expert");
+  CHECK(sm90RowTile(96 * 256, 256) == 128, "96 rows per expert");
+  CHECK(sm90RowTile(96 * 256 + 1, 256) == 192, "just over 96");
+  CHECK(sm90RowTile(176 * 256, 256) == 192, "176 rows per expert");
+  CHECK(sm90RowTile(176 * 256 + 1, 256) == 128, "just over 176");
+
+  // Which GEMMs take the wgmma path.
+  CHECK((Sm90Tiling<V3Up, 128>::Usable && Sm90Tiling<V3Up, 192>::Usable),
+        "V3 gate/up");
+  CHECK((Sm90Tiling<V3Down, 128>::Usable && Sm90Tiling<V3Down, 192>::Usable),
+        "V3 down");
+  CHECK((Sm90Tiling<V2Up, 128>::Usable && Sm90Tiling<V2Down, 128>::Usable),
+        "V2");
+  CHECK((Sm90Tiling<Router, 128>::Usable), "V3 router");
+  CHECK(!(Sm90Tiling<SmallRouter, 128>::Usable), "64 columns are no tile");
+  checkTiling<V3Up, 128>("V3 up");
+  checkTiling<V3Up, 192>("V3 up");
+  checkTiling<V3Up, 256>("V3 up");
+  checkTiling<V3Down, 128>("V3 down");
+  checkTiling<V3Down, 192>("V3 down");
+  checkTiling<V2Down, 192>("V2 down");
+  checkTiling<Shared, 128>("shared");
+  CHECK((Sm90Tiling<V3Up, 128>::ColumnTiles == 16 &&
+         Sm90Tiling<V3Up, 192>::ColumnTiles == 32 &&
+         Sm90Tiling<V3Down, 128>::ColumnTiles == 28),
+        "V3 column tiles");
+
+  // The tile map fits its slots for any loads, with either row tile, and
+  // the wgmma grids cover every tile.
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t rows = std::uniform_int_distribution<int64_t>(0, 600000)(rng);
+    std::vector<int32_t> off(V3Up::E + 1, 0);
+    const int hot = std::uniform_int_distribution<int>(1, V3Up::E)(rng);
+    for (int64_t r = 0; r < rows; ++r)
+      ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
+    for (int e = 0; e < V3Up::E; ++e)
+      off[e + 1] += off[e];
+    for (int rowTile : {128, 192}) {
+      const int64_t tiles = tilesFor(off, rowTile);
+      CHECK(tiles <= maxRowTiles<V3Up>(rows),
+            "rows %lld, tile %d: %lld tiles, %lld slots", (long long)rows,
+            rowTile, (long long)tiles, (long long)maxRowTiles<V3Up>(rows));
+      CHECK(tiles <= divUp(rows, rowTile) + V3Up::E,
+            "rows %lld, tile %d: the grid's slots", (long long)rows, rowTile);
+    }
+  }
+
+  // Planning needs a device: without one it says so and keeps the portable
+  // plan.
+  int devices = 0;
+  const bool gpu = cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
+  GemmPlan plan{0, true};
+  const cudaError_t err = planGemms<V3Up, V3Down>(32768, &plan);
+  if (gpu) {
+    CHECK(err == cudaSuccess, "planGemms: %s", cudaGetErrorString(err));
+  } else {
+    CHECK(err != cudaSuccess, "planGemms without a GPU must fail");
+    CHECK(plan.rowTile == 128 && !plan.sm90, "the portable plan is kept");
+  }
+  // A spec with no wgmma tiling plans the portable path without asking.
+  GemmPlan small{0, true};
+  CHECK(planGemms<SmallRouter>(100, &small) == cudaSuccess &&
+            small.rowTile == 128 && !small.sm90,
+        "portable plan for the small router");
+
+  std::printf("gemm-plan: %d checks, %d failed\n", checks, failures);
+  return failures ? 1 : 0;
+}
