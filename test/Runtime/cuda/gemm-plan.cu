@@ -6,6 +6,7 @@
 // RUN: %t | FileCheck %s
 // CHECK: gemm-plan: {{[0-9]+}} checks, 0 failed
 
+#include "Inputs/Check.h"
 #include "moe/Runtime/cuda/Experts.cuh"
 
 #include <cstdio>
@@ -14,18 +15,6 @@
 
 using namespace moe::cuda;
 using bf16 = __nv_bfloat16;
-
-static int checks = 0, failures = 0;
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    ++checks;                                                                  \
-    if (!(cond)) {                                                             \
-      ++failures;                                                              \
-      std::printf("FAILED %s:%d: ", __FILE__, __LINE__);                       \
-      std::printf(__VA_ARGS__);                                                \
-      std::printf("\n");                                                       \
-    }                                                                          \
-  } while (0)
 
 // DeepSeek-V3 and -V2 expert GEMMs, the V3 shared expert and router, and a
 // small router whose 64 columns are no whole wgmma tile.

@@ -4,6 +4,7 @@
 // REQUIRES: nvcc
 // RUN: %nvcc -gencode arch=compute_90a,code=sm_90a %s -o %t
 
+#include "Inputs/Check.h"
 #include "moe/Runtime/cuda/Common.cuh"
 
 #include <algorithm>
@@ -14,17 +15,6 @@
 
 using namespace moe::cuda;
 
-static int checks = 0, failures = 0;
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    ++checks;                                                                  \
-    if (!(cond)) {                                                             \
-      ++failures;                                                              \
-      std::printf("FAILED %s:%d: ", __FILE__, __LINE__);                       \
-      std::printf(__VA_ARGS__);                                                \
-      std::printf("\n");                                                       \
-    }                                                                          \
-  } while (0)
 #define CUDA(call)                                                             \
   do {                                                                         \
     cudaError_t err_ = (call);                                                 \
