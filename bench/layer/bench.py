@@ -6,12 +6,15 @@ PyTorch, NumPy, nvcc).
 
 1. The small layer of bench/layer/layer.mlir against the compiled CPU
    reference (cpu_reference.npz; T = 1, 7, 100): relative error of the
-   output (bf16) and two runs bitwise equal.
+   output (bf16) and two runs bitwise equal (the second over a workspace
+   filled with 0xff).
 2. The DeepSeek-V3 layer (random weights, all 256 experts resident) against
-   a PyTorch implementation of the same layer at T = 64 and 4096: relative
-   error ||y - y_ref|| / ||y_ref|| <= 1e-2; two runs bitwise equal.
+   a PyTorch implementation of the same layer at T = 64 and 4096 (and 4096
+   with skewed routing): relative error ||y - y_ref|| / ||y_ref|| <= 1e-2;
+   two runs bitwise equal, the second over a workspace filled with 0xff.
 3. Times (CUDA-graph replays, median of CUDA events) of the whole layer at
-   T in {1, 64, 4096, 16384, 65536} next to the PyTorch pipeline (routing,
+   T in {1, 64, 4096, 16384, 65536}, with the router's own routing and with
+   a bias that skews it, next to the PyTorch pipeline (routing,
    argsort, a loop over the experts, index_add_), and of the routed expert
    GEMMs alone next to torch._grouped_mm on the same rows, uniform and
    skewed expert loads. Writes results.json and table.md under <out-dir>.
@@ -82,6 +85,7 @@ def check_small(lib, prepared, log):
         y = torch.full((T, 256), float("nan"), dtype=torch.bfloat16, device=DEV)
         layer([x] + w, y, T)
         y2 = torch.empty_like(y)
+        layer.ws.fill_(255)  # the second call must not read the first's workspace
         layer([x] + w, y2, T)
         torch.cuda.synchronize()
         err = rel_err(y, want)
@@ -145,21 +149,30 @@ def torch_layer(x, wt):
 def check_v3(lib, wt, log):
     layer = Layer(lib, "v3_layer", 7)
     results = {}
-    for T in (64, 4096):
-        x = torch.randn(T, H, device=DEV).to(torch.bfloat16)
+    g = torch.Generator(device=DEV).manual_seed(11)
+    for T, skew in ((64, False), (4096, False), (4096, True)):
+        x = torch.randn(T, H, device=DEV, generator=g).to(torch.bfloat16)
+        if skew:  # the skewed routing of the timings below
+            wt = dict(wt, bias=wt["bias"] + torch.exp(-torch.arange(E, device=DEV) / 24.0))
         args = [x, wt["router"], wt["bias"], wt["gate_up"], wt["down"], wt["sgu"], wt["sd"]]
         y = torch.full((T, H), float("nan"), dtype=torch.bfloat16, device=DEV)
         layer(args, y, T)
         y2 = torch.empty_like(y)
+        layer.ws.fill_(255)  # NaN bf16 / f32 everywhere in the workspace
         layer(args, y2, T)
         ref = torch_layer(x, wt)
         torch.cuda.synchronize()
         err = rel_err(y, ref)
         same = torch.equal(y.view(torch.int16), y2.view(torch.int16))
-        results[T] = err
+        name = f"T={T}" + (" skewed" if skew else "")
+        results[name] = err
         if not (err <= 1e-2 and same and torch.isfinite(y.float()).all()):
-            raise SystemExit(f"FAILED v3 layer T={T}: relative error {err:.3g}, deterministic {same}")
-        log(f"check v3 layer T={T:<5} vs PyTorch ok: relative error {err:.2e}; deterministic")
+            raise SystemExit(f"FAILED v3 layer {name}: relative error {err:.3g}, deterministic {same}")
+        # A fingerprint of our output, to compare across processes.
+        bits = y.view(torch.int16).to(torch.int64)
+        digest = int((bits * torch.arange(1, bits.numel() + 1, device=DEV).view_as(bits)).sum())
+        log(f"check v3 layer {name:<12} vs PyTorch ok: relative error {err:.2e}; deterministic; "
+            f"output digest {digest & 0xffffffffffff:012x}")
     return results
 
 
@@ -185,6 +198,12 @@ def time_all(lib, wt, log):
         inner = 1 if T >= 16384 else 5
         ours = graphed_ms(lambda: layer(args, y, T), inner) if T < 65536 else \
             median_ms(lambda: layer(args, y, T), reps=3)
+        # The same layer with skewed routing: a bias (selection only) that
+        # favours the low experts, exp(-e / 24), as the skewed GEMM loads.
+        skew_args = list(args)
+        skew_args[2] = wt["bias"] + torch.exp(-torch.arange(E, device=DEV) / 24.0)
+        ours_skewed = graphed_ms(lambda: layer(skew_args, y, T), inner) if T < 65536 else \
+            median_ms(lambda: layer(skew_args, y, T), reps=3)
         try:
             torch_layer(x, wt)
             theirs = median_ms(lambda: torch_layer(x, wt), reps=3 if T >= 16384 else 10)
@@ -192,7 +211,7 @@ def time_all(lib, wt, log):
             theirs = float("nan")
         layer.ws = None  # room for the GEMM step below
         torch.cuda.empty_cache()
-        row = dict(layer_ms=ours, torch_layer_ms=theirs)
+        row = dict(layer_ms=ours, layer_skewed_ms=ours_skewed, torch_layer_ms=theirs)
         # The routed expert GEMMs alone on T*K rows.
         rows = T * K
         xr = torch.randn(rows, H, device=DEV).to(torch.bfloat16)
@@ -249,11 +268,11 @@ def main():
     results["v3_rel_err"] = check_v3(lib, wt, log)
     if os.environ.get("MOE_BENCH_QUICK") != "1":
         results["timings"] = t = time_all(lib, wt, log)
-        md = ["| T | layer (ms) | PyTorch pipeline (ms) | × | expert GEMMs uniform (ms) | torch._grouped_mm (ms) | ratio | expert GEMMs skewed (ms) | torch._grouped_mm (ms) | ratio |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        md = ["| T | layer (ms) | layer, skewed routing (ms) | PyTorch pipeline (ms) | × | expert GEMMs uniform (ms) | torch._grouped_mm (ms) | ratio | expert GEMMs skewed (ms) | torch._grouped_mm (ms) | ratio |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for T, r in t.items():
             u, s = r["uniform"], r["skewed"]
-            md.append(f"| {T} | {r['layer_ms']:.3f} | {r['torch_layer_ms']:.3f} | "
+            md.append(f"| {T} | {r['layer_ms']:.3f} | {r['layer_skewed_ms']:.3f} | {r['torch_layer_ms']:.3f} | "
                       f"{r['torch_layer_ms'] / r['layer_ms']:.2f} | {u['ours_ms']:.3f} | "
                       f"{u['grouped_mm_ms']:.3f} | {u['grouped_mm_ms'] / u['ours_ms']:.2f} | "
                       f"{s['ours_ms']:.3f} | {s['grouped_mm_ms']:.3f} | "

@@ -171,7 +171,7 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
                "moe::cuda::permuteSelectBody", {spec}, bounds);
   emitKernel(m, gather,
              {constPointer(mctx, elem), i64, ws, constPointer(mctx, i32),
-              pointer(mctx, elem)},
+              constPointer(mctx, i32), pointer(mctx, elem)},
              "moe::cuda::permuteGatherBody", {spec}, bounds);
 
   Value input = ctx.bufferOf(op.getInput());
@@ -243,7 +243,7 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
       emitGrid(b, gather, spec + "::BlockSize",
                "moe::cuda::gatherBlocks<" + spec + ">(" + kTokens + ")");
   emitLaunch(b, gather, gatherGrid, spec + "::BlockSize", ctx.stream,
-             {input, ctx.numTokens, wsValue, offsets, rows});
+             {input, ctx.numTokens, wsValue, offsets, rowMap, rows});
   return success();
 }
 

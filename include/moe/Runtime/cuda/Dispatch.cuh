@@ -10,7 +10,8 @@
 //    (warp match + fixed warp order) and a per-expert scan of the block
 //    counts; capacity with the position policy (keep the first) or the
 //    probs policy (a per-expert radix select of the weights, earlier
-//    assignment on ties); then a row gather with 16-byte vectors;
+//    assignment on ties); then the row copies with 16-byte vectors
+//    (token-major for long rows);
 //  * combine: one block per token, slots summed in order in f32.
 //
 //===----------------------------------------------------------------------===//
@@ -259,6 +260,9 @@ struct PermuteSpec {
   static constexpr int PerBlock = Rounds * BlockSize; // assignments
   static_assert(PerBlock == kPermutePerBlock, "the workspace assumes it");
   static constexpr int GatherUnroll = 4;
+  /// Rows of at least this many 16-byte vectors (1 KB) are gathered
+  /// token-major (see permuteGatherBody).
+  static constexpr int TokenMajorVecs = 64;
   /// Up to this many rank blocks (T*K <= 32768), P2 and P3 are one kernel.
   static constexpr int FusedPlaceBlocks = 64;
   /// The scan kernel: 1024 threads, ScanLanes per expert (a power of two):
@@ -275,10 +279,13 @@ template <class P> __host__ __device__ inline int64_t rankBlocks(int64_t T) {
   return divUp(T * P::K, P::PerBlock);
 }
 
-/// Blocks of the gather kernel that have work.
+/// Blocks of the gather kernel that have work (the launch caps it to what
+/// fits on the GPU at once).
 template <class P> __host__ __device__ inline int64_t gatherBlocks(int64_t T) {
-  return divUp(T * P::K *
-                   (P::H * static_cast<int64_t>(sizeof(typename P::In)) / 16),
+  constexpr int64_t Vecs =
+      P::H * static_cast<int64_t>(sizeof(typename P::In)) / 16;
+  const int64_t rows = Vecs >= P::TokenMajorVecs ? T : T * P::K;
+  return divUp(rows * Vecs,
                static_cast<int64_t>(P::BlockSize) * P::GatherUnroll);
 }
 
@@ -689,42 +696,77 @@ __device__ void permuteSelectBody(int64_t numTokens, float cf,
   }
 }
 
-/// P5: rows[r] = input[rowToken[r]] for the kept rows, zero after them; a
-/// grid-stride loop over the rows' 16-byte vectors, Unroll loads in
-/// flight per thread.
+/// P5: the rows. Rows of at least TokenMajorVecs 16-byte vectors go
+/// token-major, rows[rowMap[t * K + k]] = input[t], so each input row is
+/// read once and its K copies are written from registers (row-major, every
+/// token would be read K times, from DRAM once the input outgrows L2), then
+/// the rows after the kept ones are zeroed. Short rows go row-major,
+/// rows[r] = input[rowToken[r]] (zero after the kept ones), which keeps K
+/// times more threads busy where the copy is small. Grid-stride loops over
+/// 16-byte vectors, Unroll loads in flight per thread.
 template <class P>
 __device__ void permuteGatherBody(const typename P::In *input,
                                   int64_t numTokens, PermuteWorkspace<P> ws,
-                                  const int32_t *offsets,
+                                  const int32_t *offsets, const int32_t *rowMap,
                                   typename P::In *rows) {
   chainedStart();
   constexpr int Vecs = P::H * sizeof(typename P::In) / 16;
   static_assert(P::H * sizeof(typename P::In) % 16 == 0,
                 "rows are whole 16-byte vectors");
   constexpr int Unroll = P::GatherUnroll;
-  const int64_t total = numTokens * P::K * Vecs;
-  const int64_t kept = offsets[P::E];
   const uint4 *src = reinterpret_cast<const uint4 *>(input);
   uint4 *dst = reinterpret_cast<uint4 *>(rows);
+  const int64_t kept = offsets[P::E];
   const int64_t stride = static_cast<int64_t>(gridDim.x) * P::BlockSize;
-  for (int64_t base =
-           blockIdx.x * static_cast<int64_t>(P::BlockSize) + threadIdx.x;
-       base < total; base += stride * Unroll) {
-    uint4 v[Unroll];
+  const int64_t first =
+      blockIdx.x * static_cast<int64_t>(P::BlockSize) + threadIdx.x;
+  if constexpr (Vecs >= P::TokenMajorVecs) {
+    const int64_t total = numTokens * Vecs;
+    for (int64_t base = first; base < total; base += stride * Unroll) {
+      uint4 v[Unroll];
 #pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      int64_t i = base + u * stride;
-      int64_t r = i / Vecs;
-      v[u] = make_uint4(0u, 0u, 0u, 0u);
-      if (i < total && r < kept)
-        v[u] = __ldg(src + static_cast<int64_t>(ws.rowToken[r]) * Vecs +
-                     (i - r * Vecs));
+      for (int u = 0; u < Unroll; ++u) {
+        const int64_t i = base + u * stride;
+        if (i < total)
+          v[u] = __ldg(src + i);
+      }
+#pragma unroll
+      for (int u = 0; u < Unroll; ++u) {
+        const int64_t i = base + u * stride;
+        if (i >= total)
+          continue;
+        const int64_t t = i / Vecs, c = i - t * Vecs;
+#pragma unroll
+        for (int k = 0; k < P::K; ++k) {
+          const int32_t row = __ldg(rowMap + t * P::K + k);
+          if (row >= 0)
+            dst[static_cast<int64_t>(row) * Vecs + c] = v[u];
+        }
+      }
     }
+    // Rows [kept, T * K) belong to no expert: zero.
+    const int64_t tail = (numTokens * P::K - kept) * Vecs;
+    for (int64_t i = first; i < tail; i += stride)
+      dst[kept * Vecs + i] = make_uint4(0u, 0u, 0u, 0u);
+  } else {
+    const int64_t total = numTokens * P::K * Vecs;
+    for (int64_t base = first; base < total; base += stride * Unroll) {
+      uint4 v[Unroll];
 #pragma unroll
-    for (int u = 0; u < Unroll; ++u) {
-      int64_t i = base + u * stride;
-      if (i < total)
-        dst[i] = v[u];
+      for (int u = 0; u < Unroll; ++u) {
+        const int64_t i = base + u * stride;
+        const int64_t r = i / Vecs;
+        v[u] = make_uint4(0u, 0u, 0u, 0u);
+        if (i < total && r < kept)
+          v[u] = __ldg(src + static_cast<int64_t>(ws.rowToken[r]) * Vecs +
+                       (i - r * Vecs));
+      }
+#pragma unroll
+      for (int u = 0; u < Unroll; ++u) {
+        const int64_t i = base + u * stride;
+        if (i < total)
+          dst[i] = v[u];
+      }
     }
   }
 }
