@@ -1,8 +1,17 @@
-// The grouped expert GEMMs of include/moe/Runtime/cuda/Experts.cuh on their
-// own, DeepSeek-V3 shapes (E = 256, H = 7168, I = 2048, bf16): checked
+// The grouped expert GEMMs of include/moe/Runtime/cuda/Experts.cuh and
+// ExpertsSm90.cuh on their own, DeepSeek-V3 shapes (E = 256, H = 7168,
+// I = 2048, bf16), on four paths: 0 wgmma with 256-row tiles, 1 wgmma with
+// 128-row tiles, 2 mma.sync, 3 wgmma with 192-row tiles. Each is checked
 // against a plain f32 GPU reference on a few hundred rows (uniform and
 // skewed expert loads, empty experts), then timed at T*K rows for
-// T = 4096 and 65536.       nvcc ... gemm_test.cu -o gemm_test && ./gemm_test
+// T = 64, 4096, 16384 and 65536.
+//   nvcc -std=c++17 -O3 -Iinclude -gencode arch=compute_90a,code=sm_90a
+//       bench/experts/gemm_test.cu -o gemm_test
+//   ./gemm_test                  all checks and timings
+//   ./gemm_test check            the checks only
+//   ./gemm_test time PATH T...   the checks, then PATH at each T
+//   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
+// MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows.
 #include "moe/Runtime/cuda/Experts.cuh"
 
 #include <algorithm>
@@ -224,7 +233,7 @@ int main(int argc, char **argv) {
     for (int i = 3; i < argc; ++i)
       runs.push_back({std::atoi(argv[2]), std::atoll(argv[i])});
   } else {
-    for (int path : {0, 1, 2})
+    for (int path : {0, 1, 2, 3})
       for (int64_t T : {64, 4096, 16384, 65536})
         runs.push_back({path, T});
   }
