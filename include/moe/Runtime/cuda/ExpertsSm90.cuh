@@ -249,13 +249,18 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
       // and the BN/2 up rows of the same outputs.
       const int w0 = tile.expert * static_cast<int>(G::WeightRows) + n0;
       const int w1 = G::Dual ? w0 + G::N : w0 + C::BN / 2;
+      // Only the 64-row boxes of A that hold the tile's rows: the rest of
+      // the A buffer is read by no one (their consumers sit out, or their
+      // products land in rows that are not stored).
+      const int aRows = 64 * static_cast<int>(divUp(tile.end - tile.begin, 64));
+      const int rows = aRows < C::BM ? aRows : C::BM;
+      const int bytes = rows * C::BK * 2 + C::BBytes;
       for (int kt = 0; kt < KTiles; ++kt) {
         const int s = kt % C::Stages;
         if (kt >= C::Stages)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
-        mbarExpectTx(full(s), C::StageBytes);
-#pragma unroll
-        for (int r = 0; r < C::BM; r += 64)
+        mbarExpectTx(full(s), bytes);
+        for (int r = 0; r < rows; r += 64)
           tmaLoad(sA(s) + r * 128, &aMap, kt * C::BK, tile.begin + r, full(s));
         tmaLoad(sB(s), &wMap, kt * C::BK, w0, full(s));
         tmaLoad(sB(s) + C::BBytes / 2, &wMap, kt * C::BK, w1, full(s));
