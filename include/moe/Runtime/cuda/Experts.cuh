@@ -63,9 +63,9 @@ __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
   return divUp(rows, G::BM) + G::E;
 }
 
-/// The tile map (one block of 1024 threads) with rowTile-row tiles (128,
-/// or 256 for the wgmma path). Without offsets (the shared expert) all
-/// numRows rows belong to expert 0.
+/// The tile map (one block of 1024 threads) with rowTile-row tiles (128 on
+/// the portable path, 128 or 192 on the wgmma path: see planGemms).
+/// Without offsets (the shared expert) all numRows rows belong to expert 0.
 template <class G>
 __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
                              RowTile *tiles, int rowTile) {
