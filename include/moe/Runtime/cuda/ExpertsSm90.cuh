@@ -225,8 +225,8 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
   auto empty = [&](int s) {
     return base + C::Stages * C::StageBytes + 8 * (C::Stages + s);
   };
-  // A tile of at most half the rows (an expert's last few) needs one
-  // consumer.
+  // Consumers whose rows all lie past the tile's end (an expert's last
+  // few rows) sit out; the stage barriers count only the others.
   const int needed = static_cast<int>(
       divUp(tile.end - tile.begin, static_cast<int>(C::ConsumerRows)));
   const int consumers = needed < C::Consumers ? needed : C::Consumers;
