@@ -61,6 +61,23 @@ SmallVector<Scratch> mlir::moe::emitcuda::lossScratch(Operation *op) {
   return {Scratch{Float64Type::get(op->getContext()), rows, 8}};
 }
 
+/// `checkLoss<spec>(T)` with the early return; the loss weight alpha as a
+/// constant.
+static Value emitAlphaAndChecks(LaunchContext &ctx, StringRef spec,
+                                BalanceLossAttr config) {
+  ImplicitLocOpBuilder &b = ctx.body;
+  MLIRContext *mctx = b.getContext();
+  Value err = emitc::CallOpaqueOp::create(
+                  b, opaque(mctx, "cudaError_t"), "moe::cuda::checkLoss",
+                  ValueRange{ctx.numTokens}, ArrayAttr{},
+                  b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
+                  .getResult(0);
+  emitReturnOnError(b, err);
+  Type f32 = b.getF32Type();
+  return emitc::ConstantOp::create(b, f32,
+                                   FloatAttr::get(f32, config.getAlpha()));
+}
+
 LogicalResult mlir::moe::emitcuda::emitLossFromStats(Operation *operation,
                                                      LaunchContext &ctx) {
   auto op = cast<LossFromStatsOp>(operation);
@@ -92,14 +109,7 @@ LogicalResult mlir::moe::emitcuda::emitLossFromStats(Operation *operation,
   Value seqLoss = ctx.scratch(0);
   if (!stats || !loss || !g)
     return missingBuffers(op);
-  Value alpha = emitc::ConstantOp::create(
-      b, f32, FloatAttr::get(f32, op.getConfig().getAlpha()));
-  Value err = emitc::CallOpaqueOp::create(
-                  b, opaque(mctx, "cudaError_t"), "moe::cuda::checkLoss",
-                  ValueRange{ctx.numTokens}, ArrayAttr{},
-                  b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
-                  .getResult(0);
-  emitReturnOnError(b, err);
+  Value alpha = emitAlphaAndChecks(ctx, spec, op.getConfig());
   std::string launch = llvm::formatv(
       "if (moe::cuda::numSequences<{0}>({{}) > 0) {1}<<<moe::cuda::"
       "numSequences<{0}>({{}), {0}::BlockSize, 0, {{}>>>({{}, {{}, {{}, {{}, "
@@ -151,31 +161,12 @@ LogicalResult mlir::moe::emitcuda::emitFusedLossGrad(Operation *operation,
   Value grad = ctx.bufferOf(op.getGrad());
   if (!logits || !g || !grad)
     return missingBuffers(op);
-  Value alpha = emitc::ConstantOp::create(
-      b, f32, FloatAttr::get(f32, op.getConfig().getAlpha()));
-  Value err = emitc::CallOpaqueOp::create(
-                  b, opaque(mctx, "cudaError_t"), "moe::cuda::checkLoss",
-                  ValueRange{ctx.numTokens}, ArrayAttr{},
-                  b.getArrayAttr({emitc::OpaqueAttr::get(mctx, lspec)}))
-                  .getResult(0);
-  emitReturnOnError(b, err);
-  Type i32 = b.getI32Type();
-  Value grid = emitc::VariableOp::create(b, emitc::LValueType::get(i32),
-                                         b.getI32IntegerAttr(0));
-  Value gridPtr =
-      emitc::AddressOfOp::create(b, emitc::PointerType::get(i32), grid);
-  Value gridErr =
-      emitc::CallOpaqueOp::create(
-          b, opaque(mctx, "cudaError_t"), "moe::cuda::tokenGrid",
-          ValueRange{ctx.numTokens, gridPtr},
-          b.getArrayAttr(
-              {emitc::OpaqueAttr::get(mctx, "reinterpret_cast<const void*>(" +
-                                                ctx.prefix + ")"),
-               b.getIndexAttr(0), b.getIndexAttr(1)}),
-          b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
-          .getResult(0);
-  emitReturnOnError(b, gridErr);
-  Value blocks = emitc::LoadOp::create(b, i32, grid);
+  Value alpha = emitAlphaAndChecks(ctx, lspec, op.getConfig());
+  // A warp per token, up to what the device keeps resident.
+  Value blocks = emitGrid(
+      b, ctx.prefix, spec + "::BlockSize",
+      llvm::formatv("moe::cuda::divUp({0}, {1}::WarpsPerBlock)", kTokens, spec)
+          .str());
   emitGuard(b,
             "if ({} > 0) " + ctx.prefix + "<<<{}, " + spec +
                 "::BlockSize, 0, {}>>>({}, {}, {}, {}, {});",

@@ -105,7 +105,7 @@ static std::string leadingRows(OpResult result) {
   Operation *op = result.getOwner();
   if (auto st = dyn_cast<FusedRouteStatsOp>(op))
     if (result == st.getStats())
-      return llvm::formatv("moe::cuda::ceilDiv({0}, {1})", kTokens,
+      return llvm::formatv("moe::cuda::divUp({0}, {1})", kTokens,
                            st.getChunkAttr().getInt())
           .str();
   if (isa<PermuteOp, ExpertFFNOp>(op))

@@ -21,6 +21,37 @@ namespace cuda {
 constexpr unsigned kFullMask = 0xffffffffu;
 constexpr int kWarpSize = 32;
 
+__host__ __device__ inline int64_t divUp(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+/// An attribute of the current device (host side).
+inline cudaError_t currentDeviceAttribute(cudaDeviceAttr attr, int *value) {
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(value, attr, device);
+  return err;
+}
+
+/// Blocks for a grid-stride kernel: enough to fill the device (its
+/// multiprocessors times the blocks of `kernel` each keeps resident), at
+/// most `wanted`.
+inline cudaError_t fillGrid(const void *kernel, int blockSize, int64_t wanted,
+                            int *grid) {
+  int sms = 0, perSm = 0;
+  cudaError_t err =
+      currentDeviceAttribute(cudaDevAttrMultiProcessorCount, &sms);
+  if (err == cudaSuccess)
+    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel,
+                                                        blockSize, 0);
+  if (err != cudaSuccess)
+    return err;
+  int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
+  *grid = static_cast<int>(wanted < resident ? wanted : resident);
+  return cudaSuccess;
+}
+
 /// The routing order as an unsigned key: larger floats give larger keys,
 /// every NaN gives 1 (below -inf, whose key is 0x007fffff), -0 and +0 give
 /// the same key, and 0 is kept for "not eligible". Comparing keys is

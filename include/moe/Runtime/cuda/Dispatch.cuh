@@ -24,10 +24,6 @@
 namespace moe {
 namespace cuda {
 
-__host__ __device__ inline int64_t divUp(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
 /// Programmatic dependent launch (Hopper): the kernels here start with
 /// this, so the next kernel on the stream may be launched while this one
 /// runs (its blocks wait here until this grid has finished and its writes
@@ -40,25 +36,24 @@ __device__ __forceinline__ void chainedStart() {
 #endif
 }
 
-/// Launches `kernel` with programmatic stream serialisation where the
-/// device supports it (compute capability 9.0+); an empty grid launches
-/// nothing.
+/// Launches `kernel` with `smem` bytes of dynamic shared memory and
+/// programmatic stream serialisation where the device supports it (compute
+/// capability 9.0+); an empty grid launches nothing.
 template <typename... Params, typename... Args>
-inline cudaError_t launchChained(void (*kernel)(Params...), dim3 grid,
-                                 int block, cudaStream_t stream, Args... args) {
+inline cudaError_t launchChainedSmem(void (*kernel)(Params...), dim3 grid,
+                                     int block, size_t smem,
+                                     cudaStream_t stream, Args... args) {
   if (grid.x == 0 || grid.y == 0 || grid.z == 0)
     return cudaSuccess;
-  int device = 0, major = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
-                                 device);
+  int major = 0;
+  cudaError_t err =
+      currentDeviceAttribute(cudaDevAttrComputeCapabilityMajor, &major);
   if (err != cudaSuccess)
     return err;
   cudaLaunchConfig_t config = {};
   config.gridDim = grid;
   config.blockDim = dim3(static_cast<unsigned>(block));
-  config.dynamicSmemBytes = 0;
+  config.dynamicSmemBytes = smem;
   config.stream = stream;
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
@@ -66,6 +61,13 @@ inline cudaError_t launchChained(void (*kernel)(Params...), dim3 grid,
   config.attrs = attr;
   config.numAttrs = major >= 9 ? 1 : 0;
   return cudaLaunchKernelEx(&config, kernel, static_cast<Params>(args)...);
+}
+
+/// The same without dynamic shared memory.
+template <typename... Params, typename... Args>
+inline cudaError_t launchChained(void (*kernel)(Params...), dim3 grid,
+                                 int block, cudaStream_t stream, Args... args) {
+  return launchChainedSmem(kernel, grid, block, 0, stream, args...);
 }
 
 /// The same with a one-dimensional grid; grid <= 0 launches nothing.
@@ -885,24 +887,6 @@ inline cudaError_t checkCombine(const void *rows, const void *shared,
       reinterpret_cast<uintptr_t>(shared) % 16 ||
       reinterpret_cast<uintptr_t>(out) % 16)
     return cudaErrorMisalignedAddress;
-  return cudaSuccess;
-}
-
-/// Blocks for a grid-stride kernel: enough to fill the device, at most
-/// `wanted`.
-inline cudaError_t fillGrid(const void *kernel, int blockSize, int64_t wanted,
-                            int *grid) {
-  int device = 0, sms = 0, perSm = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  if (err == cudaSuccess)
-    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel,
-                                                        blockSize, 0);
-  if (err != cudaSuccess)
-    return err;
-  int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
-  *grid = static_cast<int>(wanted < resident ? wanted : resident);
   return cudaSuccess;
 }
 

@@ -389,14 +389,11 @@ inline cudaError_t useSm90(bool *yes) {
     const char *v = getenv("MOE_CUDA_GEMM");
     return v && strcmp(v, "mma") == 0;
   }();
-  int device = 0, major = 0, minor = 0;
-  cudaError_t err = cudaGetDevice(&device);
+  int major = 0, minor = 0;
+  cudaError_t err =
+      currentDeviceAttribute(cudaDevAttrComputeCapabilityMajor, &major);
   if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
-                                 device);
-  if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor,
-                                 device);
+    err = currentDeviceAttribute(cudaDevAttrComputeCapabilityMinor, &minor);
   *yes = err == cudaSuccess && !forced && major == 9 && minor == 0;
   return err;
 }
@@ -428,18 +425,9 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
       kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
   if (attrErr != cudaSuccess)
     return attrErr;
-  cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(static_cast<unsigned>(blocks));
-  config.blockDim = dim3(C::Threads);
-  config.dynamicSmemBytes = C::SmemBytes;
-  config.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = attr;
-  config.numAttrs = 1;
-  return cudaLaunchKernelEx(&config, kernel, aMap, wMap, tiles,
-                            static_cast<int>(slots), rowGroup, out);
+  return launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
+                           C::Threads, C::SmemBytes, stream, aMap, wMap, tiles,
+                           static_cast<int>(slots), rowGroup, out);
 }
 
 } // namespace cuda

@@ -38,10 +38,6 @@ struct LossSpec {
                 "device and comm losses need the device statistics");
 };
 
-__host__ __device__ inline int64_t ceilDiv(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
-}
-
 /// Sequences in T tokens.
 template <class L> __host__ __device__ inline int64_t numSequences(int64_t T) {
   return T == 0 ? 0 : (L::SeqLen ? T / L::SeqLen : 1);
@@ -74,7 +70,7 @@ __device__ void lossSequenceBody(const float *stats, int64_t numTokens,
   const int64_t b = blockIdx.x;
   const int64_t len = L::SeqLen ? L::SeqLen : numTokens;
   const int64_t first = b * len / L::Chunk;
-  const int64_t last = ceilDiv((b + 1) * len, L::Chunk);
+  const int64_t last = divUp((b + 1) * len, L::Chunk);
   const double coef =
       static_cast<double>(L::E) / (static_cast<double>(L::K) * len);
 
@@ -242,24 +238,6 @@ __device__ void biasUpdateBody(const float *bias, const int32_t *counts,
     float b = bias[i];
     updated[i] = diff > 0 ? b + rate : diff < 0 ? b - rate : b;
   }
-}
-
-/// Grid for the per-token gradient: as for routing.
-template <class S>
-inline cudaError_t tokenGrid(const void *kernel, int64_t numTokens, int *grid) {
-  int device = 0, sms = 0, perSm = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  if (err == cudaSuccess)
-    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel,
-                                                        S::BlockSize, 0);
-  if (err != cudaSuccess)
-    return err;
-  int64_t wanted = ceilDiv(numTokens, S::WarpsPerBlock);
-  int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
-  *grid = static_cast<int>(wanted < resident ? wanted : resident);
-  return cudaSuccess;
 }
 
 /// Checks a loss launch: a dynamic token count must be whole sequences.

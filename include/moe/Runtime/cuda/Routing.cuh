@@ -560,22 +560,10 @@ routeKernelBody(const typename S::In *logits, const float *bias, int32_t *ids,
 /// device keeps resident, then the warps loop.
 template <class S>
 inline cudaError_t routeGrid(const void *kernel, int64_t numTokens, int *grid) {
-  int device = 0, sms = 0, perSm = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err == cudaSuccess)
-    err = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  if (err == cudaSuccess)
-    err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel,
-                                                        S::BlockSize, 0);
-  if (err != cudaSuccess)
-    return err;
   // Without statistics a warp takes a token, with them a block a chunk.
-  int64_t wanted = S::Stats::Enabled
-                       ? (numTokens + S::Stats::Chunk - 1) / S::Stats::Chunk
-                       : (numTokens + S::WarpsPerBlock - 1) / S::WarpsPerBlock;
-  int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
-  *grid = static_cast<int>(wanted < resident ? wanted : resident);
-  return cudaSuccess;
+  const int64_t wanted = S::Stats::Enabled ? divUp(numTokens, S::Stats::Chunk)
+                                           : divUp(numTokens, S::WarpsPerBlock);
+  return fillGrid(kernel, S::BlockSize, wanted, grid);
 }
 
 /// Checks that do not need the device: sizes and alignment of the logits

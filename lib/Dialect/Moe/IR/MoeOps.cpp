@@ -166,6 +166,28 @@ static LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts,
   return success();
 }
 
+/// What routing ops share: the configuration, a bias of one value per
+/// expert, and ids and weights of [tokens, k] where `tokens` names the
+/// input's token dimension.
+static LogicalResult
+verifyRouteShapes(Operation *op, Dim tokens, int64_t numExperts, int64_t k,
+                  int64_t groups, int64_t groupTopk, GroupScoreAttr groupScore,
+                  float scale, Value bias, ShapedType ids, ShapedType weights) {
+  if (failed(verifyRoutingConfig(op, numExperts, k, groups, groupTopk,
+                                 groupScore, scale)))
+    return failure();
+  if (bias &&
+      failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
+                            numExperts, "the number of experts")))
+    return failure();
+  if (failed(expectSameDim(op, {"ids", ids, 0}, tokens)) ||
+      failed(expectSameDim(op, {"weights", weights, 0}, tokens)) ||
+      failed(expectDimValue(op, {"ids", ids, 1}, k, "'k'", false)) ||
+      failed(expectDimValue(op, {"weights", weights, 1}, k, "'k'", false)))
+    return failure();
+  return success();
+}
+
 static LogicalResult verifyCapacityFactor(Operation *op,
                                           std::optional<APFloat> value) {
   if (!value)
@@ -267,20 +289,9 @@ LogicalResult RouteOp::verify() {
   if (failed(expectStaticDim(op, {"scores", s, 1}, "the number of experts")))
     return failure();
   int64_t numExperts = s.getDimSize(1);
-  if (failed(verifyRoutingConfig(op, numExperts, getK(), getGroups(),
-                                 getGroupTopk(), getGroupScore(),
-                                 getScale().convertToFloat())))
-    return failure();
-  if (Value bias = getBias())
-    if (failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
-                              numExperts, "the number of experts")))
-      return failure();
-  if (failed(expectSameDim(op, {"ids", ids, 0}, {"scores", s, 0})) ||
-      failed(expectSameDim(op, {"weights", w, 0}, {"scores", s, 0})) ||
-      failed(expectDimValue(op, {"ids", ids, 1}, getK(), "'k'", false)) ||
-      failed(expectDimValue(op, {"weights", w, 1}, getK(), "'k'", false)))
-    return failure();
-  return success();
+  return verifyRouteShapes(op, {"scores", s, 0}, numExperts, getK(),
+                           getGroups(), getGroupTopk(), getGroupScore(),
+                           getScale().convertToFloat(), getBias(), ids, w);
 }
 
 namespace {
@@ -537,18 +548,9 @@ LogicalResult FusedRouteOp::verify() {
   if (!getFunc() && !z.getElementType().isF32())
     return emitOpError("without a score function the input holds the scores "
                        "and must be f32");
-  if (failed(verifyRoutingConfig(op, numExperts, getK(), getGroups(),
-                                 getGroupTopk(), getGroupScore(),
-                                 getScale().convertToFloat())))
-    return failure();
-  if (Value bias = getBias())
-    if (failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
-                              numExperts, "the number of experts")))
-      return failure();
-  if (failed(expectSameDim(op, {"ids", ids, 0}, {"logits", z, 0})) ||
-      failed(expectSameDim(op, {"weights", w, 0}, {"logits", z, 0})) ||
-      failed(expectDimValue(op, {"ids", ids, 1}, getK(), "'k'", false)) ||
-      failed(expectDimValue(op, {"weights", w, 1}, getK(), "'k'", false)))
+  if (failed(verifyRouteShapes(op, {"logits", z, 0}, numExperts, getK(),
+                               getGroups(), getGroupTopk(), getGroupScore(),
+                               getScale().convertToFloat(), getBias(), ids, w)))
     return failure();
   if (Value counts = getCounts())
     if (failed(expectDimValue(op,
