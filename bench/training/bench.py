@@ -184,7 +184,10 @@ def numpy_reference(step, inputs, gpu_ids):
 
 def check_all(lib, prepared):
     cases = np.load(os.path.join(prepared, "cpu_reference.npz"))
-    rng = np.random.default_rng(int(time.time()))
+    # Fresh inputs each run; MOE_BENCH_SEED repeats a run's draw.
+    seed = int(os.environ.get("MOE_BENCH_SEED", int(time.time())))
+    print(f"fresh inputs: MOE_BENCH_SEED={seed}", flush=True)
+    rng = np.random.default_rng(seed)
     results = {}
     for name in FUNCTIONS:
         step = Step(lib, name)
