@@ -1,14 +1,14 @@
 // The grouped expert GEMMs of include/moe/Runtime/cuda/Experts.cuh and
 // ExpertsSm90.cuh on their own, DeepSeek-V3 shapes (E = 256, H = 7168,
-// I = 2048, bf16), on four paths: 0 wgmma with 256-row tiles, 1 wgmma with
-// 128-row tiles, 2 mma.sync, 3 wgmma with 192-row tiles. Each is checked
+// I = 2048, bf16), on three paths: 0 wgmma with 128 x 256 tiles, 1 wgmma
+// with 256 x 128 tiles, 2 mma.sync. Each is checked
 // against a plain f32 GPU reference on a few hundred rows (uniform and
 // skewed expert loads, empty experts), then timed at T*K rows for
 // T = 64, 4096, 16384 and 65536.
 //   nvcc -std=c++17 -O3 -Iinclude -gencode arch=compute_90a,code=sm_90a
 //       bench/experts/gemm_test.cu -o gemm_test
 //   ./gemm_test                  all checks and timings
-//   ./gemm_test check            the checks only
+//   ./gemm_test check [PATH]     the checks only (of PATH)
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
 // MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows.
@@ -44,7 +44,6 @@ static __global__ __launch_bounds__(256) void gemm2(const bf16 *a,
                                                     const RowTile *t, bf16 *o) {
   groupedGemmBody<G2>(a, w, t, o);
 }
-
 // Reference: one thread per output, f32 sums, h rounded to bf16.
 static __global__ void refGemm1(const bf16 *x, const bf16 *w,
                                 const int32_t *off, int64_t rows, bf16 *h) {
@@ -96,6 +95,10 @@ static __global__ void fillRandom(bf16 *p, int64_t n, uint32_t seed,
 }
 
 // MOE_GEMM_BALANCED=1: uniform loads are exactly rows / E per expert.
+// MOE_GEMM_SPREAD=s: expert e is drawn with a probability proportional to
+// exp(s * z_e), z_e a fixed standard normal draw (s = 0.5 gives loads like
+// the random router of bench/layer at T = 4096: 0 to ~350 rows, ~50
+// experts over 192).
 static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
   std::vector<int32_t> count(E, 0);
   if (!skew && std::getenv("MOE_GEMM_BALANCED")) {
@@ -104,11 +107,36 @@ static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
       off[e + 1] = static_cast<int32_t>(rows * (e + 1) / E);
     return off;
   }
+  std::vector<double> cdf;
+  if (const char *spread = std::getenv("MOE_GEMM_SPREAD"); spread && !skew) {
+    std::srand(12345);
+    double sum = 0;
+    for (int e = 0; e < E; ++e) {
+      double u1 = (std::rand() + 1.0) / (RAND_MAX + 2.0),
+             u2 = (std::rand() + 1.0) / (RAND_MAX + 2.0);
+      double z = std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307 * u2);
+      cdf.push_back(sum += std::exp(std::atof(spread) * z));
+    }
+  }
   for (int64_t r = 0; r < rows; ++r) {
-    int e =
-        skew ? (std::rand() % 3 == 0 ? std::rand() % 8 : 8 + std::rand() % 40)
-             : std::rand() % E;
+    int e;
+    if (!cdf.empty())
+      e = static_cast<int>(
+          std::lower_bound(cdf.begin(), cdf.end(),
+                           cdf.back() * std::rand() / (RAND_MAX + 1.0)) -
+          cdf.begin());
+    else
+      e = skew ? (std::rand() % 3 == 0 ? std::rand() % 8 : 8 + std::rand() % 40)
+               : std::rand() % E;
     ++count[e];
+  }
+  if (std::getenv("MOE_GEMM_SPREAD") && !skew) {
+    int over192 = 0, most = 0;
+    for (int c : count) {
+      over192 += c > 192;
+      most = std::max(most, c);
+    }
+    std::printf("loads: at most %d rows, %d experts over 192\n", most, over192);
   }
   std::vector<int32_t> off(E + 1, 0);
   for (int e = 0; e < E; ++e)
@@ -133,34 +161,23 @@ int main(int argc, char **argv) {
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
-  // Three paths: the wgmma kernel (sm_90a) with 256- and 128-row tiles and
-  // the portable mma.sync one.
-  const char *names[4] = {"wgmma256", "wgmma128", "mma.sync", "wgmma192"};
+  // The paths: the wgmma kernel (sm_90a) in its two tilings, and the
+  // portable mma.sync kernel, all through launchGroupedGemm.
+  constexpr int Paths = 3;
+  const char *names[Paths] = {"wgmma128x256", "wgmma256x128", "mma.sync"};
+  const GemmPlan plans[Paths] = {{128, true}, {256, true}, {128, false}};
   auto gemms = [&](int64_t rows, int path, cudaEvent_t mid) {
-    tilesKernel<<<1, 1024>>>(off, rows, tiles,
-                             path == 0   ? 256
-                             : path == 3 ? 192
-                                         : 128);
-    if (path == 0)
-      launchGroupedGemmSm90<G1, 256>(rows, x, wgu, tiles, h, 0);
-    else if (path == 1)
-      launchGroupedGemmSm90<G1, 128>(rows, x, wgu, tiles, h, 0);
-    else if (path == 3)
-      launchGroupedGemmSm90<G1, 192>(rows, x, wgu, tiles, h, 0);
-    else
-      gemm1<<<dim3(G1::ColumnTiles, maxRowTiles<G1>(rows)), 256>>>(x, wgu,
-                                                                   tiles, h);
+    const GemmPlan plan = plans[path];
+    tilesKernel<<<1, 1024>>>(off, rows, tiles, plan.rowTile);
+    cudaError_t e1 =
+        launchGroupedGemm<G1>(gemm1, plan, rows, x, wgu, tiles, h, 0);
     if (mid)
       cudaEventRecord(mid);
-    if (path == 0)
-      launchGroupedGemmSm90<G2, 256>(rows, h, wd, tiles, y, 0);
-    else if (path == 1)
-      launchGroupedGemmSm90<G2, 128>(rows, h, wd, tiles, y, 0);
-    else if (path == 3)
-      launchGroupedGemmSm90<G2, 192>(rows, h, wd, tiles, y, 0);
-    else
-      gemm2<<<dim3(G2::ColumnTiles, maxRowTiles<G2>(rows)), 256>>>(h, wd, tiles,
-                                                                   y);
+    cudaError_t e2 =
+        launchGroupedGemm<G2>(gemm2, plan, rows, h, wd, tiles, y, 0);
+    if (e1 != cudaSuccess || e2 != cudaSuccess)
+      std::printf("launch failed: %s\n",
+                  cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));
   };
   if (argc > 3 && std::strcmp(argv[1], "profile") == 0) {
     // One pass of path argv[3] over argv[2] * 8 uniform rows (for ncu).
@@ -172,8 +189,12 @@ int main(int argc, char **argv) {
   }
   int failures = 0;
   // Correctness on a few hundred rows.
-  for (int path : {3, 0, 1, 2})
+  // `check PATH` checks that path only.
+  const int only = checkOnly && argc > 2 ? std::atoi(argv[2]) : -1;
+  for (int path = 0; path < Paths; ++path)
     for (bool skew : {false, true}) {
+      if (only >= 0 && path != only)
+        continue;
       const int64_t rows = skew ? 1000 : 777;
       auto hOff = offsetsFor(rows, skew);
       cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
@@ -233,7 +254,7 @@ int main(int argc, char **argv) {
     for (int i = 3; i < argc; ++i)
       runs.push_back({std::atoi(argv[2]), std::atoll(argv[i])});
   } else {
-    for (int path : {0, 1, 2, 3})
+    for (int path = 0; path < Paths; ++path)
       for (int64_t T : {64, 4096, 16384, 65536})
         runs.push_back({path, T});
   }

@@ -20,7 +20,10 @@ PyTorch, NumPy, nvcc).
    skewed expert loads. Writes results.json and table.md under <out-dir>.
 
 MOE_BENCH_QUICK=1 stops after the checks; MOE_BENCH_PROFILE=T only runs
-the V3 layer twice at T tokens (for ncu or nsys).
+the V3 layer twice at T tokens (for ncu or nsys); MOE_BENCH_LAYER=T[,T...]
+only times the V3 layer (plain and skewed routing) at those T, without
+the checks, and prints its expert loads (for comparing tilings through
+MOE_CUDA_TILE). MOE_BENCH_LIB=path reuses a library built by an earlier run.
 """
 
 import ctypes
@@ -240,10 +243,36 @@ def time_all(lib, wt, log):
     return table
 
 
+def time_layer(lib, wt, log, Ts):
+    """The V3 layer alone at each T, with the random router's loads and
+    with skewed routing (as time_all)."""
+    layer = Layer(lib, "v3_layer", 7)
+    gen = torch.Generator(device=DEV).manual_seed(5)
+    out = {}
+    for T in Ts:
+        x = torch.randn(T, H, device=DEV, generator=gen).to(torch.bfloat16)
+        y = torch.empty(T, H, dtype=torch.bfloat16, device=DEV)
+        times = []
+        for skew in (False, True):
+            bias = wt["bias"] + (torch.exp(-torch.arange(E, device=DEV) / 24.0) if skew else 0)
+            args = [x, wt["router"], bias, wt["gate_up"], wt["down"], wt["sgu"], wt["sd"]]
+            counts = torch.bincount(torch_route(x, dict(wt, bias=bias))[0].view(-1), minlength=E)
+            times.append(graphed_ms(lambda: layer(args, y, T), 1 if T >= 16384 else 5) if T < 65536
+                         else median_ms(lambda: layer(args, y, T), reps=3))
+            log(f"layer T={T}{' skewed' if skew else ''}: {times[-1]:.3f} ms; loads: at most "
+                f"{int(counts.max())} rows, {int((counts > 128).sum())} / {int((counts > 192).sum())} / "
+                f"{int((counts > 256).sum())} experts over 128 / 192 / 256, {int((counts == 0).sum())} empty")
+        out[T] = times
+    return out
+
+
 def main():
     prepared, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    lib, _ = nvcc_shared(os.path.join(prepared, "layer.cu"), os.path.join(out, "liblayer.so"))
+    if os.environ.get("MOE_BENCH_LIB"):
+        lib = ctypes.CDLL(os.environ["MOE_BENCH_LIB"])
+    else:
+        lib, _ = nvcc_shared(os.path.join(prepared, "layer.cu"), os.path.join(out, "liblayer.so"))
     lines = []
 
     def log(s):
@@ -262,6 +291,10 @@ def main():
         for _ in range(2):
             layer([x, wt["router"], wt["bias"], wt["gate_up"], wt["down"], wt["sgu"], wt["sd"]], y, T)
         torch.cuda.synchronize()
+        return
+    if os.environ.get("MOE_BENCH_LAYER"):
+        Ts = [int(t) for t in os.environ["MOE_BENCH_LAYER"].split(",")]
+        results["layer_ms"] = time_layer(lib, v3_weights(), log, Ts)
         return
     results["small_rel_err"] = check_small(lib, prepared, log)
     wt = v3_weights()

@@ -1,6 +1,7 @@
 // The host side of the grouped expert GEMMs (include/moe/Runtime/cuda/
 // Experts.cuh, ExpertsSm90.cuh): the row-tile choice, the wgmma tilings'
-// limits, the tile-map bound and planning without a GPU. Runs on the CPU.
+// limits (shared memory, registers before and after setmaxnreg), the
+// tile-map bound and planning without a GPU. Runs on the CPU.
 // REQUIRES: nvcc
 // RUN: %nvcc -gencode arch=compute_90a,code=sm_90a %s -o %t
 // RUN: %t | FileCheck %s
@@ -38,48 +39,58 @@ template <class G, int Rows> static void checkTiling(const char *name) {
   using C = Sm90Tiling<G, Rows>;
   CHECK(C::SmemBytes <= 232448, "%s/%d: %d bytes of shared memory", name, Rows,
         C::SmemBytes);
-  CHECK(C::Threads == 128 * (C::Consumers + 1) && C::Threads <= 512,
-        "%s/%d: %d threads", name, Rows, C::Threads);
-  CHECK(C::ConsumerRows * C::Consumers == Rows, "%s/%d: consumer rows", name,
-        Rows);
+  CHECK(C::Stages >= 4, "%s/%d: %d stages", name, Rows, C::Stages);
+  CHECK(C::Threads == 128 * (C::Consumers + 1) && C::Consumers * 64 == Rows,
+        "%s/%d: one consumer per 64 rows, %d threads", name, Rows, C::Threads);
   CHECK(C::StageBytes % 1024 == 0 && C::ABytes % 1024 == 0,
         "%s/%d: stages must stay 1024-byte aligned", name, Rows);
-  CHECK(C::Consumers * 128 * C::ConsumerRegs + 128 * C::ProducerRegs <= 65536,
+  // setmaxnreg moves registers within what the block was launched with;
+  // asking for more waits forever.
+  CHECK(C::LaunchRegs * C::Threads <= 65536 && C::LaunchRegs % 8 == 0,
+        "%s/%d: %d registers at launch", name, Rows, C::LaunchRegs);
+  CHECK(C::Consumers * 128 * C::ConsumerRegs + 128 * C::ProducerRegs <=
+            C::LaunchRegs * C::Threads,
         "%s/%d: registers after setmaxnreg", name, Rows);
+  CHECK(C::ConsumerRegs >= C::Acc + 32 && C::ConsumerRegs % 8 == 0 &&
+            C::ProducerRegs >= 24,
+        "%s/%d: %d consumer registers for %d accumulators", name, Rows,
+        C::ConsumerRegs, C::Acc);
   CHECK(C::ColumnTiles * C::OutCols == G::N, "%s/%d: column tiles", name, Rows);
 }
 
 int main() {
-  // The row tile: 192 only while experts average a little over 128 rows.
-  CHECK(sm90RowTile(256 * 128, 256) == 192, "T=4096 V3");
+  // The row tile: 256 while experts average 96 to 256 rows.
+  CHECK(sm90RowTile(256 * 128, 256) == 256, "T=4096 V3");
+  CHECK(sm90RowTile(8192 * 8, 256) == 256, "T=8192 V3");
   CHECK(sm90RowTile(64 * 8, 256) == 128, "T=64 V3");
   CHECK(sm90RowTile(16384 * 8, 256) == 128, "T=16384 V3");
   CHECK(sm90RowTile(4096, 1) == 128, "shared expert");
   CHECK(sm90RowTile(96 * 256, 256) == 128, "96 rows per expert");
-  CHECK(sm90RowTile(96 * 256 + 1, 256) == 192, "just over 96");
-  CHECK(sm90RowTile(176 * 256, 256) == 192, "176 rows per expert");
-  CHECK(sm90RowTile(176 * 256 + 1, 256) == 128, "just over 176");
+  CHECK(sm90RowTile(96 * 256 + 1, 256) == 256, "just over 96");
+  CHECK(sm90RowTile(256 * 256, 256) == 256, "256 rows per expert");
+  CHECK(sm90RowTile(256 * 256 + 1, 256) == 128, "just over 256");
 
   // Which GEMMs take the wgmma path.
-  CHECK((Sm90Tiling<V3Up, 128>::Usable && Sm90Tiling<V3Up, 192>::Usable),
-        "V3 gate/up");
-  CHECK((Sm90Tiling<V3Down, 128>::Usable && Sm90Tiling<V3Down, 192>::Usable),
-        "V3 down");
-  CHECK((Sm90Tiling<V2Up, 128>::Usable && Sm90Tiling<V2Down, 128>::Usable),
-        "V2");
-  CHECK((Sm90Tiling<Router, 128>::Usable), "V3 router");
-  CHECK(!(Sm90Tiling<SmallRouter, 128>::Usable), "64 columns are no tile");
+  CHECK(sm90Usable<V3Up> && sm90Usable<V3Down>, "V3 GEMMs");
+  CHECK(sm90Usable<V2Up> && sm90Usable<V2Down>, "V2 GEMMs");
+  CHECK(sm90Usable<Router> && sm90Usable<Shared>, "V3 router, shared expert");
+  CHECK(!sm90Usable<SmallRouter>, "64 columns are no tile");
   checkTiling<V3Up, 128>("V3 up");
-  checkTiling<V3Up, 192>("V3 up");
   checkTiling<V3Up, 256>("V3 up");
   checkTiling<V3Down, 128>("V3 down");
-  checkTiling<V3Down, 192>("V3 down");
-  checkTiling<V2Down, 192>("V2 down");
+  checkTiling<V3Down, 256>("V3 down");
+  checkTiling<V2Down, 256>("V2 down");
   checkTiling<Shared, 128>("shared");
   CHECK((Sm90Tiling<V3Up, 128>::ColumnTiles == 16 &&
-         Sm90Tiling<V3Up, 192>::ColumnTiles == 32 &&
-         Sm90Tiling<V3Down, 128>::ColumnTiles == 28),
+         Sm90Tiling<V3Up, 256>::ColumnTiles == 32 &&
+         Sm90Tiling<V3Down, 128>::ColumnTiles == 28 &&
+         Sm90Tiling<V3Down, 256>::ColumnTiles == 56),
         "V3 column tiles");
+  CHECK((Sm90Tiling<V3Up, 128>::Stages == 4 &&
+         Sm90Tiling<V3Up, 256>::Stages == 4 &&
+         Sm90Tiling<V3Up, 128>::ConsumerRegs == 232 &&
+         Sm90Tiling<V3Up, 256>::ConsumerRegs == 112),
+        "V3 stages and registers");
 
   // The tile map fits its slots for any loads, with either row tile, and
   // the wgmma grids cover every tile.
@@ -92,7 +103,7 @@ int main() {
       ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
     for (int e = 0; e < V3Up::E; ++e)
       off[e + 1] += off[e];
-    for (int rowTile : {128, 192}) {
+    for (int rowTile : {128, 256}) {
       const int64_t tiles = tilesFor(off, rowTile);
       CHECK(tiles <= maxRowTiles<V3Up>(rows),
             "rows %lld, tile %d: %lld tiles, %lld slots", (long long)rows,

@@ -64,7 +64,7 @@ __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
 }
 
 /// The tile map (one block of 1024 threads) with rowTile-row tiles (128 on
-/// the portable path, 128 or 192 on the wgmma path: see planGemms).
+/// the portable path, 128 or 256 on the wgmma path: see planGemms).
 /// Without offsets (the shared expert) all numRows rows belong to expert 0.
 template <class G>
 __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
@@ -319,29 +319,34 @@ namespace moe {
 namespace cuda {
 
 /// How the GEMMs of one op run: the row-tile size of the tile map they
-/// share, and whether they take the wgmma path.
+/// share and whether they take the wgmma path.
 struct GemmPlan {
   int rowTile;
   bool sm90;
 };
 
-/// The wgmma row tile for numRows rows over E experts: 192 when experts
-/// hold a little over 128 rows on average (a second 128-row tile would
-/// read the expert's weights again; T = 4096 with DeepSeek-V3), else 128
-/// (faster where tiles are full or where few rows stream the weights).
-/// Measured in docs/performance.md.
-/// MOE_CUDA_ROW_TILE=128 or 192 overrides the choice (for measurements).
+/// The wgmma row tile for numRows rows over E experts: 256 (256 x 128
+/// tiles) when experts hold 96 to 256 rows on average, so most experts are
+/// one tile and stream their weights once (T = 4096 to 8192 with
+/// DeepSeek-V3), else 128 (128 x 256 tiles: faster where tiles are full or
+/// where few rows stream the weights). Measured in docs/performance.md.
+/// MOE_CUDA_ROW_TILE=128 or 256 overrides the choice (for measurements).
 inline int sm90RowTile(int64_t numRows, int64_t experts) {
   static const int forced = [] {
     const char *v = getenv("MOE_CUDA_ROW_TILE");
     return v && strcmp(v, "128") == 0   ? 128
-           : v && strcmp(v, "192") == 0 ? 192
+           : v && strcmp(v, "256") == 0 ? 256
                                         : 0;
   }();
   if (forced)
     return forced;
-  return numRows > 96 * experts && numRows <= 176 * experts ? 192 : 128;
+  return numRows > 96 * experts && numRows <= 256 * experts ? 256 : 128;
 }
+
+/// Whether both tilings of the wgmma path take G.
+template <class G>
+constexpr bool sm90Usable =
+    Sm90Tiling<G, 128>::Usable &&Sm90Tiling<G, 256>::Usable;
 
 /// The plan of GEMMs Gs... over numRows rows: the wgmma path on sm_90
 /// devices when every one of them allows it, else the portable one.
@@ -349,8 +354,7 @@ template <class... Gs>
 inline cudaError_t planGemms(int64_t numRows, GemmPlan *plan) {
   static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
   *plan = GemmPlan{128, false};
-  if constexpr ((Sm90Tiling<Gs, 128>::Usable && ...) &&
-                (Sm90Tiling<Gs, 192>::Usable && ...)) {
+  if constexpr ((sm90Usable<Gs> && ...)) {
     bool sm90 = false;
     cudaError_t err = useSm90(&sm90);
     if (err != cudaSuccess)
@@ -375,11 +379,11 @@ inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
-  if constexpr (Sm90Tiling<G, 128>::Usable && Sm90Tiling<G, 192>::Usable) {
+  if constexpr (sm90Usable<G>) {
     if (plan.sm90 && plan.rowTile == 128)
       return launchGroupedGemmSm90<G, 128>(numRows, a, w, tiles, out, stream);
-    if (plan.sm90 && plan.rowTile == 192)
-      return launchGroupedGemmSm90<G, 192>(numRows, a, w, tiles, out, stream);
+    if (plan.sm90 && plan.rowTile == 256)
+      return launchGroupedGemmSm90<G, 256>(numRows, a, w, tiles, out, stream);
   }
   if (plan.sm90 || plan.rowTile != G::BM)
     return cudaErrorInvalidValue; // a plan made for other GEMMs

@@ -4,9 +4,9 @@
 // map, the GemmSpec and the mma.sync path every other GPU takes):
 //  * a block is a producer warpgroup, one thread of which issues bulk
 //    tensor copies (TMA, 128-byte swizzle) of the A and weight tiles into a
-//    ring of shared memory, completing on mbarriers, and two or three
-//    consumer warpgroups multiplying with wgmma (bf16 operands, f32
-//    accumulators in registers): 128 x 256 or 192 x 128 tiles (Sm90Tiling);
+//    ring of shared memory, completing on mbarriers, and one consumer
+//    warpgroup per 64 rows multiplying with wgmma (bf16 operands, f32
+//    accumulators in registers): 128 x 256 or 256 x 128 tiles (Sm90Tiling);
 //  * Dual (gate/up): the first half of the weight rows are gate rows and
 //    the second half the matching up rows, so a thread holds gate and up of
 //    the same outputs and the epilogue writes silu(gate) * up;
@@ -26,6 +26,7 @@
 #ifndef MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
 #define MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
 
+#include <algorithm>
 #include <cuda.h>
 #include <cudaTypedefs.h>
 #include <stdio.h>
@@ -36,31 +37,38 @@
 namespace moe {
 namespace cuda {
 
-/// The wgmma tiling of a GemmSpec: blocks of Rows rows (sm90RowTile picks
-/// 128 or 192 per op; docs/performance.md has the measurements).
-///  * Rows = 128: two consumer warpgroups each multiply 64 rows by 256
-///    weight rows (m64n256k16); four stages;
-///  * Rows = 192: three consumer warpgroups, 64 rows by 128 weight rows
-///    each (m64n128k16); five stages. An expert of up to 192 rows is one
-///    tile, so it streams its weights once;
-///  * Rows = 256: two consumers, 128 rows by 128 weight rows each (two
-///    m64n128k16); slower than the others at every size measured, kept for
-///    that comparison (bench/experts/gemm_test.cu).
-template <class G, int Rows> struct Sm90Tiling {
-  static_assert(Rows == 128 || Rows == 192 || Rows == 256,
-                "128-, 192- or 256-row tiles");
-  static constexpr int BM = Rows, BN = Rows == 128 ? 256 : 128, BK = 64;
-  static constexpr int Stages = Rows == 192 ? 5 : 4;
-  /// Consumer warpgroups (each ConsumerRows rows), then a producer one.
-  static constexpr int Consumers = Rows == 192 ? 3 : 2;
+/// The wgmma tiling of a GemmSpec: blocks of Rows rows by BN weight rows
+/// (Dual: BN / 2 gate and BN / 2 up rows), one consumer warpgroup per 64
+/// rows multiplying them by all BN weight rows, as many stages as fit in
+/// shared memory. planGemms picks the tiling per op from the rows per
+/// expert (docs/performance.md has the measurements):
+///  * Rows = 128: 128 x 256 tiles, two consumers on m64n256k16, four
+///    stages: full tiles (many rows per expert) or few rows streaming the
+///    weights;
+///  * Rows = 256: 256 x 128 tiles, four consumers on m64n128k16, four
+///    stages: an expert of up to 256 rows is one tile, so it streams its
+///    weights once (T = 4096 with DeepSeek-V3: 128 rows per expert on
+///    average, some over 256).
+template <class G, int Rows, int Cols = Rows == 128 ? 256 : 128>
+struct Sm90Tiling {
+  static_assert((Rows == 128 && Cols == 256) || (Rows == 256 && Cols == 128),
+                "128 x 256 or 256 x 128 tiles: 32K accumulators per block");
+  static constexpr int BM = Rows, BN = Cols, BK = 64;
+  /// Consumer warpgroups (64 rows each), then a producer one.
+  static constexpr int Consumers = Rows / 64;
   static constexpr int Threads = 128 * (Consumers + 1);
-  static constexpr int ConsumerRows = BM / Consumers;
-  /// Registers per thread after setmaxnreg (within 64K per block).
-  static constexpr int ProducerRegs = Consumers == 3 ? 24 : 40;
-  static constexpr int ConsumerRegs = Consumers == 3 ? 152 : 232;
-  /// 64-row wgmma instructions per consumer and k step, and the f32
-  /// accumulators each thread holds for one of them.
-  static constexpr int MParts = ConsumerRows / 64, Acc = BN / 2;
+  /// Registers per thread after setmaxnreg: the producer keeps few, the
+  /// consumers share the rest of what the block was launched with (ptxas
+  /// gives every thread LaunchRegs, the most 64K allows; an increase past
+  /// the block's pool would wait forever). Multiples of 8, at most 232.
+  static constexpr int LaunchRegs = 65536 / Threads / 8 * 8;
+  static constexpr int ProducerRegs = Consumers == 2 ? 40 : 24;
+  static constexpr int ConsumerRegs =
+      std::min(232, (LaunchRegs * Threads - 128 * ProducerRegs) /
+                        (128 * Consumers) / 8 * 8);
+  /// The f32 accumulators each consumer thread holds.
+  static constexpr int Acc = BN / 2;
+  static_assert(Acc + 32 <= ConsumerRegs, "accumulators fit in registers");
   static constexpr int OutCols = G::Dual ? BN / 2 : BN;
   static constexpr int ColumnTiles = G::N / OutCols;
   /// Blocks run in groups of rowGroup row tiles x all column tiles, row
@@ -73,8 +81,11 @@ template <class G, int Rows> struct Sm90Tiling {
   }
   static constexpr int ABytes = BM * BK * 2, BBytes = BN * BK * 2;
   static constexpr int StageBytes = ABytes + BBytes;
-  /// Tiles (1024-byte aligned for the swizzle), then full and empty
-  /// barriers; 1024 bytes of slack to align the dynamic allocation.
+  /// Up to five stages within the 227 KB a block may have: tiles
+  /// (1024-byte aligned for the swizzle), then full and empty barriers,
+  /// and 1024 bytes of slack to align the dynamic allocation.
+  static constexpr int Stages =
+      std::min(5, (227 * 1024 - 1024 - 80) / StageBytes);
   static constexpr int SmemBytes = Stages * StageBytes + 2 * Stages * 8 + 1024;
   /// Which GEMMs this path takes: bf16 operands, whole tiles of columns
   /// and reductions.
@@ -198,24 +209,32 @@ __device__ __forceinline__ void wgmmaM64N128(float (&d)[64], uint64_t a,
 #undef MOE_WGMMA_REGS_64_127
 #endif // __CUDA_ARCH_FEAT_SM90_ALL
 
+/// A grouped GEMM as the wgmma kernel takes it: A and the weights as
+/// tensor maps, the tile map and the output.
+template <typename In, typename Out> struct Sm90Work {
+  CUtensorMap aMap, wMap;
+  const RowTile *tiles;
+  Out *out;
+  int slots, rowGroup;
+};
+
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
 /// OutCols output columns (blockIdx.x in the rowGroup order).
 template <class G, int Rows>
-__global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
-    groupedGemmSm90(const __grid_constant__ CUtensorMap aMap,
-                    const __grid_constant__ CUtensorMap wMap,
-                    const RowTile *tiles, int slots, int rowGroup,
-                    typename G::Out *out) {
+__global__ void
+__launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
+    const __grid_constant__ Sm90Work<typename G::In, typename G::Out> work) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using C = Sm90Tiling<G, Rows>;
   extern __shared__ uint8_t smemRaw[];
   chainedStart();
-  const int group = blockIdx.x / (rowGroup * C::ColumnTiles);
-  const int inGroup = blockIdx.x % (rowGroup * C::ColumnTiles);
-  const int slot = group * rowGroup + inGroup % rowGroup;
-  if (slot >= slots)
+  const int index = blockIdx.x;
+  const int group = index / (work.rowGroup * C::ColumnTiles);
+  const int inGroup = index % (work.rowGroup * C::ColumnTiles);
+  const int slot = group * work.rowGroup + inGroup % work.rowGroup;
+  if (slot >= work.slots)
     return;
-  const RowTile tile = tiles[slot];
+  const RowTile tile = work.tiles[slot];
   if (tile.expert < 0)
     return;
   const uint32_t base = (smemAddress(smemRaw) + 1023u) & ~1023u;
@@ -227,8 +246,7 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
   };
   // Consumers whose rows all lie past the tile's end (an expert's last
   // few rows) sit out; the stage barriers count only the others.
-  const int needed = static_cast<int>(
-      divUp(tile.end - tile.begin, static_cast<int>(C::ConsumerRows)));
+  const int needed = static_cast<int>(divUp(tile.end - tile.begin, 64));
   const int consumers = needed < C::Consumers ? needed : C::Consumers;
   if (threadIdx.x == 0) {
     for (int s = 0; s < C::Stages; ++s) {
@@ -239,7 +257,7 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
   }
   __syncthreads();
   constexpr int KTiles = G::K / C::BK;
-  const int n0 = inGroup / rowGroup * C::OutCols;
+  const int n0 = inGroup / work.rowGroup * C::OutCols;
   const int warpgroup = threadIdx.x / 128;
   if (warpgroup == 0) {
     asm volatile(
@@ -261,9 +279,10 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
         mbarExpectTx(full(s), bytes);
         for (int r = 0; r < rows; r += 64)
-          tmaLoad(sA(s) + r * 128, &aMap, kt * C::BK, tile.begin + r, full(s));
-        tmaLoad(sB(s), &wMap, kt * C::BK, w0, full(s));
-        tmaLoad(sB(s) + C::BBytes / 2, &wMap, kt * C::BK, w1, full(s));
+          tmaLoad(sA(s) + r * 128, &work.aMap, kt * C::BK, tile.begin + r,
+                  full(s));
+        tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
+        tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
       }
     }
   } else {
@@ -272,78 +291,64 @@ __global__ void __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1)
     const int consumer = warpgroup - 1;
     if (consumer >= consumers)
       return;
-    float acc[C::MParts][C::Acc];
+    float acc[C::Acc];
 #pragma unroll
-    for (int m = 0; m < C::MParts; ++m)
-#pragma unroll
-      for (int i = 0; i < C::Acc; ++i)
-        acc[m][i] = 0.0f;
+    for (int i = 0; i < C::Acc; ++i)
+      acc[i] = 0.0f;
+    const uint32_t aOffset = consumer * 64 * 128;
     for (int kt = 0; kt < KTiles; ++kt) {
       const int s = kt % C::Stages;
       mbarWait(full(s), (kt / C::Stages) & 1);
-#pragma unroll
-      for (int m = 0; m < C::MParts; ++m)
-        fenceRegisters(acc[m]);
+      fenceRegisters(acc);
       wgmmaFence();
 #pragma unroll
-      for (int k = 0; k < C::BK / 16; ++k)
-#pragma unroll
-        for (int m = 0; m < C::MParts; ++m) {
-          const uint64_t a = wgmmaDescriptor(
-              sA(s) + (consumer * C::ConsumerRows + m * 64) * 128 + k * 32);
-          const uint64_t b = wgmmaDescriptor(sB(s) + k * 32);
-          if constexpr (C::BN == 256)
-            wgmmaM64N256(acc[m], a, b);
-          else
-            wgmmaM64N128(acc[m], a, b);
-        }
+      for (int k = 0; k < C::BK / 16; ++k) {
+        const uint64_t a = wgmmaDescriptor(sA(s) + aOffset + k * 32);
+        const uint64_t b = wgmmaDescriptor(sB(s) + k * 32);
+        if constexpr (C::BN == 256)
+          wgmmaM64N256(acc, a, b);
+        else
+          wgmmaM64N128(acc, a, b);
+      }
       wgmmaCommit();
-#pragma unroll
-      for (int m = 0; m < C::MParts; ++m)
-        fenceRegisters(acc[m]);
+      fenceRegisters(acc);
       // The previous stage's products are done: hand its buffers back.
       wgmmaWait<1>();
-#pragma unroll
-      for (int m = 0; m < C::MParts; ++m)
-        fenceRegisters(acc[m]);
+      fenceRegisters(acc);
       if (kt > 0)
         mbarArrive(empty((kt - 1) % C::Stages));
     }
     wgmmaWait<0>();
-#pragma unroll
-    for (int m = 0; m < C::MParts; ++m)
-      fenceRegisters(acc[m]);
+    fenceRegisters(acc);
 
-    // Accumulator i of a 64-row part holds column 8 * (i / 4) +
-    // 2 * (lane % 4) + i % 2 of row 16 * warp + lane / 4 (+ 8 for
-    // i % 4 >= 2); Dual: gate in the first half, up in the second.
+    // Accumulator i holds column 8 * (i / 4) + 2 * (lane % 4) + i % 2 of
+    // row 16 * warp + lane / 4 (+ 8 for i % 4 >= 2); Dual: gate in the
+    // first half, up in the second.
     const int lane = threadIdx.x % kWarpSize, warp = (threadIdx.x / 32) % 4;
 #pragma unroll
-    for (int m = 0; m < C::MParts; ++m)
+    for (int half = 0; half < 2; ++half) {
+      const int64_t r =
+          tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
+      if (r >= tile.end)
+        continue;
+      typename G::Out *row = work.out + r * G::N;
+      if constexpr (G::Dual) {
 #pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int64_t r = tile.begin + consumer * C::ConsumerRows + m * 64 +
-                          warp * 16 + lane / 4 + half * 8;
-        if (r >= tile.end)
-          continue;
-        typename G::Out *row = out + r * G::N;
-        if constexpr (G::Dual) {
+        for (int j = 0; j < C::BN / 16; ++j) {
+          const int col = n0 + 8 * j + 2 * (lane % 4);
+          const int i = 4 * j + 2 * half;
+          storePair(row + col, siluMul(acc[i], acc[i + C::Acc / 2]),
+                    siluMul(acc[i + 1], acc[i + 1 + C::Acc / 2]));
+        }
+      } else {
 #pragma unroll
-          for (int j = 0; j < C::BN / 16; ++j) {
-            const int col = n0 + 8 * j + 2 * (lane % 4);
-            const int i = 4 * j + 2 * half;
-            storePair(row + col, siluMul(acc[m][i], acc[m][i + C::Acc / 2]),
-                      siluMul(acc[m][i + 1], acc[m][i + 1 + C::Acc / 2]));
-          }
-        } else {
-#pragma unroll
-          for (int j = 0; j < C::BN / 8; ++j) {
-            const int col = n0 + 8 * j + 2 * (lane % 4);
-            const int i = 4 * j + 2 * half;
-            storePair(row + col, acc[m][i], acc[m][i + 1]);
-          }
+        for (int j = 0; j < C::BN / 8; ++j) {
+          const int col = n0 + 8 * j + 2 * (lane % 4);
+          const int i = 4 * j + 2 * half;
+          storePair(row + col, acc[i], acc[i + 1]);
         }
       }
+    }
   }
 #else
   if (threadIdx.x == 0 && blockIdx.x == 0)
@@ -413,21 +418,35 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
   const int64_t blocks = divUp(slots, rowGroup) * rowGroup * C::ColumnTiles;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
-  CUtensorMap aMap, wMap;
-  cudaError_t err = encodeOperandMap(&aMap, a, numRows, G::K, 64);
+  Sm90Work<typename G::In, typename G::Out> work;
+  cudaError_t err = encodeOperandMap(&work.aMap, a, numRows, G::K, 64);
   if (err == cudaSuccess)
-    err = encodeOperandMap(&wMap, w, static_cast<int64_t>(G::E) * G::WeightRows,
-                           G::K, C::BN / 2);
+    err = encodeOperandMap(&work.wMap, w,
+                           static_cast<int64_t>(G::E) * G::WeightRows, G::K,
+                           C::BN / 2);
   if (err != cudaSuccess)
     return err;
+  work.tiles = tiles;
+  work.out = out;
+  work.slots = static_cast<int>(slots);
+  work.rowGroup = rowGroup;
   auto *kernel = &groupedGemmSm90<G, Rows>;
-  static const cudaError_t attrErr = cudaFuncSetAttribute(
-      kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
+  // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
+  // registers; with fewer it would wait forever, so refuse to launch.
+  static const cudaError_t attrErr = [&] {
+    cudaFuncAttributes attrs;
+    cudaError_t e = cudaFuncGetAttributes(&attrs, kernel);
+    if (e == cudaSuccess && attrs.numRegs != C::LaunchRegs)
+      e = cudaErrorInvalidConfiguration;
+    if (e == cudaSuccess)
+      e = cudaFuncSetAttribute(
+          kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
+    return e;
+  }();
   if (attrErr != cudaSuccess)
     return attrErr;
   return launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
-                           C::Threads, C::SmemBytes, stream, aMap, wMap, tiles,
-                           static_cast<int>(slots), rowGroup, out);
+                           C::Threads, C::SmemBytes, stream, work);
 }
 
 } // namespace cuda
