@@ -161,8 +161,9 @@ int main(int argc, char **argv) {
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
-  // The paths: the wgmma kernel (sm_90a) in its two tilings, and the
-  // portable mma.sync kernel, all through launchGroupedGemm.
+  // The paths: the wgmma kernel (sm_90a) as planGemms plans it (128 x 256
+  // tiles) and in its 256 x 128 tiling (launched directly, for the
+  // comparison), and the portable mma.sync kernel.
   constexpr int Paths = 3;
   const char *names[Paths] = {"wgmma128x256", "wgmma256x128", "mma.sync"};
   const GemmPlan plans[Paths] = {{128, true}, {256, true}, {128, false}};
@@ -170,11 +171,15 @@ int main(int argc, char **argv) {
     const GemmPlan plan = plans[path];
     tilesKernel<<<1, 1024>>>(off, rows, tiles, plan.rowTile);
     cudaError_t e1 =
-        launchGroupedGemm<G1>(gemm1, plan, rows, x, wgu, tiles, h, 0);
+        path == 1
+            ? launchGroupedGemmSm90<G1, 256>(rows, x, wgu, tiles, h, 0)
+            : launchGroupedGemm<G1>(gemm1, plan, rows, x, wgu, tiles, h, 0);
     if (mid)
       cudaEventRecord(mid);
     cudaError_t e2 =
-        launchGroupedGemm<G2>(gemm2, plan, rows, h, wd, tiles, y, 0);
+        path == 1
+            ? launchGroupedGemmSm90<G2, 256>(rows, h, wd, tiles, y, 0)
+            : launchGroupedGemm<G2>(gemm2, plan, rows, h, wd, tiles, y, 0);
     if (e1 != cudaSuccess || e2 != cudaSuccess)
       std::printf("launch failed: %s\n",
                   cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));

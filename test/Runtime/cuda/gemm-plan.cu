@@ -1,7 +1,8 @@
 // The host side of the grouped expert GEMMs (include/moe/Runtime/cuda/
-// Experts.cuh, ExpertsSm90.cuh): the row-tile choice, the wgmma tilings'
-// limits (shared memory, registers before and after setmaxnreg), the
-// tile-map bound and planning without a GPU. Runs on the CPU.
+// Experts.cuh, ExpertsSm90.cuh): the wgmma tilings' limits (shared memory,
+// registers before and after setmaxnreg), the tile-map bound, the wgmma
+// launch's block order over the tile chunks and planning without a GPU.
+// Runs on the CPU.
 // REQUIRES: nvcc
 // RUN: %nvcc -gencode arch=compute_90a,code=sm_90a %s -o %t
 // RUN: %t | FileCheck %s
@@ -10,6 +11,7 @@
 #include "Inputs/Check.h"
 #include "moe/Runtime/cuda/Experts.cuh"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -59,22 +61,15 @@ template <class G, int Rows> static void checkTiling(const char *name) {
 }
 
 int main() {
-  // The row tile: 256 while experts average 96 to 256 rows.
-  CHECK(sm90RowTile(256 * 128, 256) == 256, "T=4096 V3");
-  CHECK(sm90RowTile(8192 * 8, 256) == 256, "T=8192 V3");
-  CHECK(sm90RowTile(64 * 8, 256) == 128, "T=64 V3");
-  CHECK(sm90RowTile(16384 * 8, 256) == 128, "T=16384 V3");
-  CHECK(sm90RowTile(4096, 1) == 128, "shared expert");
-  CHECK(sm90RowTile(96 * 256, 256) == 128, "96 rows per expert");
-  CHECK(sm90RowTile(96 * 256 + 1, 256) == 256, "just over 96");
-  CHECK(sm90RowTile(256 * 256, 256) == 256, "256 rows per expert");
-  CHECK(sm90RowTile(256 * 256 + 1, 256) == 128, "just over 256");
-
   // Which GEMMs take the wgmma path.
-  CHECK(sm90Usable<V3Up> && sm90Usable<V3Down>, "V3 GEMMs");
-  CHECK(sm90Usable<V2Up> && sm90Usable<V2Down>, "V2 GEMMs");
-  CHECK(sm90Usable<Router> && sm90Usable<Shared>, "V3 router, shared expert");
-  CHECK(!sm90Usable<SmallRouter>, "64 columns are no tile");
+  CHECK((Sm90Tiling<V3Up, 128>::Usable && Sm90Tiling<V3Down, 128>::Usable &&
+         Sm90Tiling<V3Up, 256>::Usable && Sm90Tiling<V3Down, 256>::Usable),
+        "V3 GEMMs");
+  CHECK((Sm90Tiling<V2Up, 128>::Usable && Sm90Tiling<V2Down, 128>::Usable),
+        "V2 GEMMs");
+  CHECK((Sm90Tiling<Router, 128>::Usable && Sm90Tiling<Shared, 128>::Usable),
+        "V3 router, shared expert");
+  CHECK(!(Sm90Tiling<SmallRouter, 128>::Usable), "64 columns are no tile");
   checkTiling<V3Up, 128>("V3 up");
   checkTiling<V3Up, 256>("V3 up");
   checkTiling<V3Down, 128>("V3 down");
@@ -111,6 +106,56 @@ int main() {
       CHECK(tiles <= divUp(rows, rowTile) + V3Up::E,
             "rows %lld, tile %d: the grid's slots", (long long)rows, rowTile);
     }
+  }
+
+  // The wgmma launch's block order: every tile x column tile exactly once,
+  // the row tiles of a chunk (one expert's) next to each other for each
+  // column tile, no block past the tiles doing work.
+  for (int trial = 0; trial < 60; ++trial) {
+    const int rowTile = trial % 2 ? 256 : 128, columnTiles = 3 + trial % 5;
+    const int64_t rows = std::uniform_int_distribution<int64_t>(0, 90000)(rng);
+    std::vector<int32_t> off(V3Up::E + 1, 0);
+    const int hot = std::uniform_int_distribution<int>(1, V3Up::E)(rng);
+    for (int64_t r = 0; r < rows; ++r)
+      ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
+    for (int e = 0; e < V3Up::E; ++e)
+      off[e + 1] += off[e];
+    const int64_t slots = divUp(rows, rowTile) + V3Up::E;
+    std::vector<RowTile> tiles(slots, RowTile{-1, 0, 0, 0});
+    int64_t first = 0;
+    for (int e = 0; e < V3Up::E; ++e) {
+      writeExpertTiles(e, off[e], off[e + 1], rowTile, tiles.data() + first);
+      first += divUp(off[e + 1] - off[e], rowTile);
+    }
+    std::vector<int> seen(first * columnTiles, 0);
+    bool inOrder = true, sameExpert = true;
+    int64_t prevBlock = -1;
+    int prevSlot = -1, prevColumn = -1;
+    for (int64_t b = 0; b < slots * columnTiles; ++b) {
+      int slot = -1, column = -1;
+      if (!chunkBlock(tiles.data(), slots, b, columnTiles, &slot, &column))
+        continue;
+      if (slot < 0 || slot >= first || column < 0 || column >= columnTiles) {
+        CHECK(false, "block %lld: slot %d column %d", (long long)b, slot,
+              column);
+        break;
+      }
+      ++seen[slot * columnTiles + column];
+      sameExpert &= tiles[slot].expert == tiles[b / columnTiles].expert;
+      // Within a chunk, a column's row tiles come one after another.
+      if (prevBlock == b - 1 && column == prevColumn)
+        inOrder &= slot == prevSlot + 1;
+      prevBlock = b;
+      prevSlot = slot;
+      prevColumn = column;
+    }
+    CHECK(std::count(seen.begin(), seen.end(), 1) ==
+              static_cast<int64_t>(seen.size()),
+          "rows %lld, tile %d: each tile and column tile once", (long long)rows,
+          rowTile);
+    CHECK(sameExpert && inOrder,
+          "rows %lld, tile %d: chunks hold one expert, row tiles fastest",
+          (long long)rows, rowTile);
   }
 
   // Planning needs a device: without one it says so and keeps the portable

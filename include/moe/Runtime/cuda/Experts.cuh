@@ -27,10 +27,20 @@
 namespace moe {
 namespace cuda {
 
-/// The tile of a grouped GEMM: its expert (-1: no tile), first and end row.
+/// The tile of a grouped GEMM: its expert (-1: no tile), first and end row,
+/// and where it lies in its chunk: an expert's tiles go in chunks of up to
+/// kTileChunk consecutive slots, `chunk` = (index in the chunk << 4) |
+/// tiles in the chunk (the wgmma kernel runs a chunk's blocks together).
 struct RowTile {
-  int32_t expert, begin, end, pad;
+  int32_t expert, begin, end, chunk;
 };
+
+/// Tiles per chunk (see RowTile).
+#ifndef MOE_TILE_CHUNK
+#define MOE_TILE_CHUNK 8
+#endif
+constexpr int kTileChunk = MOE_TILE_CHUNK;
+static_assert(kTileChunk >= 1 && kTileChunk <= 15, "chunk sizes take 4 bits");
 
 /// A grouped GEMM out[r, n] = sum_k A[r, k] W[e(r), n', k] over the rows
 /// of each expert; E experts (1: the shared expert or the router, all
@@ -57,14 +67,49 @@ struct GemmSpec {
   static_assert(E >= 1 && E <= 1024, "at most 1024 experts");
 };
 
+/// The tiles of expert e's rows [begin, end) at `tiles`, in chunks.
+__host__ __device__ inline void writeExpertTiles(int e, int begin, int end,
+                                                 int rowTile, RowTile *tiles) {
+  const int count = static_cast<int>(divUp(end - begin, rowTile));
+  for (int i = 0; i < count; ++i) {
+    const int b = begin + i * rowTile;
+    const int inChunk = i % kTileChunk, chunkStart = i - inChunk;
+    const int chunk =
+        count - chunkStart < kTileChunk ? count - chunkStart : kTileChunk;
+    tiles[i] = RowTile{e, b, b + rowTile < end ? b + rowTile : end,
+                       inChunk << 4 | chunk};
+  }
+}
+
+/// Block b of a chunked launch with columnTiles blocks per tile: its slot
+/// and column tile, false for a block with no tile. Chunks take
+/// columnTiles blocks per tile in slot order, so slot b / columnTiles lies
+/// in b's chunk.
+__host__ __device__ inline bool chunkBlock(const RowTile *tiles, int64_t slots,
+                                           int64_t b, int columnTiles,
+                                           int *slot, int *column) {
+  const int64_t home = b / columnTiles;
+  if (home >= slots)
+    return false;
+  const RowTile t = tiles[home];
+  if (t.expert < 0)
+    return false;
+  const int64_t chunkStart = home - (t.chunk >> 4);
+  const int chunk = t.chunk & 15;
+  const int64_t inChunk = b - chunkStart * columnTiles;
+  *slot = static_cast<int>(chunkStart + inChunk % chunk);
+  *column = static_cast<int>(inChunk / chunk);
+  return true;
+}
+
 /// Row-tile slots a grouped GEMM over numRows rows may need.
 template <class G>
 __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
   return divUp(rows, G::BM) + G::E;
 }
 
-/// The tile map (one block of 1024 threads) with rowTile-row tiles (128 on
-/// the portable path, 128 or 256 on the wgmma path: see planGemms).
+/// The tile map (one block of 1024 threads) with rowTile-row tiles (128 as
+/// planGemms plans now; the wgmma kernel also takes 256).
 /// Without offsets (the shared expert) all numRows rows belong to expert 0.
 template <class G>
 __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
@@ -84,10 +129,7 @@ __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
   const int count = static_cast<int>(divUp(end - begin, rowTile));
   int total = 0;
   const int first = blockExclusiveScan<1024>(count, warpSums, total);
-  for (int i = 0; i < count; ++i) {
-    int b = begin + i * rowTile;
-    tiles[first + i] = RowTile{e, b, b + rowTile < end ? b + rowTile : end, 0};
-  }
+  writeExpertTiles(e, begin, end, rowTile, tiles + first);
   const int64_t slots = maxRowTiles<G>(numRows);
   for (int64_t y = total + threadIdx.x; y < slots; y += 1024)
     tiles[y] = RowTile{-1, 0, 0, 0};
@@ -319,34 +361,13 @@ namespace moe {
 namespace cuda {
 
 /// How the GEMMs of one op run: the row-tile size of the tile map they
-/// share and whether they take the wgmma path.
+/// share and whether they take the wgmma path (128 x 256 tiles; the
+/// 256 x 128 tiling of Sm90Tiling measured no faster once an expert's row
+/// tiles run together, docs/performance.md).
 struct GemmPlan {
   int rowTile;
   bool sm90;
 };
-
-/// The wgmma row tile for numRows rows over E experts: 256 (256 x 128
-/// tiles) when experts hold 96 to 256 rows on average, so most experts are
-/// one tile and stream their weights once (T = 4096 to 8192 with
-/// DeepSeek-V3), else 128 (128 x 256 tiles: faster where tiles are full or
-/// where few rows stream the weights). Measured in docs/performance.md.
-/// MOE_CUDA_ROW_TILE=128 or 256 overrides the choice (for measurements).
-inline int sm90RowTile(int64_t numRows, int64_t experts) {
-  static const int forced = [] {
-    const char *v = getenv("MOE_CUDA_ROW_TILE");
-    return v && strcmp(v, "128") == 0   ? 128
-           : v && strcmp(v, "256") == 0 ? 256
-                                        : 0;
-  }();
-  if (forced)
-    return forced;
-  return numRows > 96 * experts && numRows <= 256 * experts ? 256 : 128;
-}
-
-/// Whether both tilings of the wgmma path take G.
-template <class G>
-constexpr bool sm90Usable =
-    Sm90Tiling<G, 128>::Usable &&Sm90Tiling<G, 256>::Usable;
 
 /// The plan of GEMMs Gs... over numRows rows: the wgmma path on sm_90
 /// devices when every one of them allows it, else the portable one.
@@ -354,15 +375,13 @@ template <class... Gs>
 inline cudaError_t planGemms(int64_t numRows, GemmPlan *plan) {
   static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
   *plan = GemmPlan{128, false};
-  if constexpr ((sm90Usable<Gs> && ...)) {
+  if constexpr ((Sm90Tiling<Gs, 128>::Usable && ...)) {
     bool sm90 = false;
     cudaError_t err = useSm90(&sm90);
     if (err != cudaSuccess)
       return err;
-    if (sm90) {
-      const int64_t experts = std::max({static_cast<int64_t>(Gs::E)...});
-      *plan = GemmPlan{sm90RowTile(numRows, experts), true};
-    }
+    if (sm90)
+      *plan = GemmPlan{128, true};
   }
   return cudaSuccess;
 }
@@ -379,11 +398,9 @@ inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
-  if constexpr (sm90Usable<G>) {
+  if constexpr (Sm90Tiling<G, 128>::Usable) {
     if (plan.sm90 && plan.rowTile == 128)
       return launchGroupedGemmSm90<G, 128>(numRows, a, w, tiles, out, stream);
-    if (plan.sm90 && plan.rowTile == 256)
-      return launchGroupedGemmSm90<G, 256>(numRows, a, w, tiles, out, stream);
   }
   if (plan.sm90 || plan.rowTile != G::BM)
     return cudaErrorInvalidValue; // a plan made for other GEMMs

@@ -13,9 +13,9 @@
 //  * rows past the tile's end (another expert's, or past the last row, which
 //    TMA fills with zeros) are computed and not stored; consumers whose
 //    rows all lie past the end sit out;
-//  * blocks run in groups of 4 or 8 row tiles x all column tiles, row
-//    tiles fastest, so the row tiles of one expert read each weight tile
-//    from DRAM once.
+//  * blocks run in chunks of up to 8 row tiles of one expert x all column
+//    tiles, row tiles fastest, so the row tiles of one expert read each
+//    weight tile from DRAM once.
 // Each output is one warpgroup's fixed-order sum over K: deterministic.
 // The kernel needs code for sm_90a (-gencode arch=compute_90a,code=sm_90a);
 // built for any other target it stops with an error message instead of
@@ -40,15 +40,14 @@ namespace cuda {
 /// The wgmma tiling of a GemmSpec: blocks of Rows rows by BN weight rows
 /// (Dual: BN / 2 gate and BN / 2 up rows), one consumer warpgroup per 64
 /// rows multiplying them by all BN weight rows, as many stages as fit in
-/// shared memory. planGemms picks the tiling per op from the rows per
-/// expert (docs/performance.md has the measurements):
+/// shared memory:
 ///  * Rows = 128: 128 x 256 tiles, two consumers on m64n256k16, four
-///    stages: full tiles (many rows per expert) or few rows streaming the
-///    weights;
+///    stages; the tiling planGemms plans;
 ///  * Rows = 256: 256 x 128 tiles, four consumers on m64n128k16, four
-///    stages: an expert of up to 256 rows is one tile, so it streams its
-///    weights once (T = 4096 with DeepSeek-V3: 128 rows per expert on
-///    average, some over 256).
+///    stages; an expert of up to 256 rows is one tile. It measured faster
+///    at T = 4096 while an expert's row tiles could run apart, no faster
+///    since they run together (docs/performance.md); bench/experts keeps
+///    it for that comparison.
 template <class G, int Rows, int Cols = Rows == 128 ? 256 : 128>
 struct Sm90Tiling {
   static_assert((Rows == 128 && Cols == 256) || (Rows == 256 && Cols == 128),
@@ -71,14 +70,6 @@ struct Sm90Tiling {
   static_assert(Acc + 32 <= ConsumerRegs, "accumulators fit in registers");
   static constexpr int OutCols = G::Dual ? BN / 2 : BN;
   static constexpr int ColumnTiles = G::N / OutCols;
-  /// Blocks run in groups of rowGroup row tiles x all column tiles, row
-  /// tiles fastest: the blocks that share a weight tile (the row tiles of
-  /// one expert) run together and read it from DRAM once. Groups of 8;
-  /// of 4 for gate/up with at most two tiles per expert on average, where
-  /// that measured faster.
-  static int rowGroup(int64_t numRows) {
-    return G::Dual && numRows <= 2 * BM * static_cast<int64_t>(G::E) ? 4 : 8;
-  }
   static constexpr int ABytes = BM * BK * 2, BBytes = BN * BK * 2;
   static constexpr int StageBytes = ABytes + BBytes;
   /// Up to five stages within the 227 KB a block may have: tiles
@@ -114,7 +105,19 @@ __device__ __forceinline__ void mbarArrive(uint32_t bar) {
 }
 __device__ __forceinline__ void mbarWait(uint32_t bar, int parity) {
   uint32_t done = 0;
+#ifdef MOE_MBAR_TIMEOUT
+  // Debug builds: a wait that never ends says where instead of hanging.
+  long long spins = 0;
+#endif
   do {
+#ifdef MOE_MBAR_TIMEOUT
+    if (++spins == (1ll << 26)) {
+      printf("moe: mbarrier wait stuck: block %d thread %d barrier %u "
+             "parity %d\n",
+             blockIdx.x, threadIdx.x, bar & 0xfff, parity);
+      __trap();
+    }
+#endif
     asm volatile("{\n.reg .pred p;\n"
                  "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
                  "selp.u32 %0, 1, 0, p;\n}\n"
@@ -215,11 +218,14 @@ template <typename In, typename Out> struct Sm90Work {
   CUtensorMap aMap, wMap;
   const RowTile *tiles;
   Out *out;
-  int slots, rowGroup;
+  int slots;
 };
 
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
-/// OutCols output columns (blockIdx.x in the rowGroup order).
+/// OutCols output columns. Blocks go chunk by chunk (RowTile), all column
+/// tiles of a chunk, its row tiles fastest: the blocks that share a weight
+/// tile (the row tiles of one expert) run together and read it from DRAM
+/// once, and no chunk straddles two experts.
 template <class G, int Rows>
 __global__ void
 __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
@@ -228,15 +234,11 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   using C = Sm90Tiling<G, Rows>;
   extern __shared__ uint8_t smemRaw[];
   chainedStart();
-  const int index = blockIdx.x;
-  const int group = index / (work.rowGroup * C::ColumnTiles);
-  const int inGroup = index % (work.rowGroup * C::ColumnTiles);
-  const int slot = group * work.rowGroup + inGroup % work.rowGroup;
-  if (slot >= work.slots)
+  int slot, column;
+  if (!chunkBlock(work.tiles, work.slots, blockIdx.x, C::ColumnTiles, &slot,
+                  &column))
     return;
   const RowTile tile = work.tiles[slot];
-  if (tile.expert < 0)
-    return;
   const uint32_t base = (smemAddress(smemRaw) + 1023u) & ~1023u;
   auto sA = [&](int s) { return base + s * C::StageBytes; };
   auto sB = [&](int s) { return base + s * C::StageBytes + C::ABytes; };
@@ -257,7 +259,7 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   }
   __syncthreads();
   constexpr int KTiles = G::K / C::BK;
-  const int n0 = inGroup / work.rowGroup * C::OutCols;
+  const int n0 = column * C::OutCols;
   const int warpgroup = threadIdx.x / 128;
   if (warpgroup == 0) {
     asm volatile(
@@ -414,8 +416,7 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
   if (numRows == 0)
     return cudaSuccess;
   const int64_t slots = divUp(numRows, Rows) + G::E;
-  const int rowGroup = C::rowGroup(numRows);
-  const int64_t blocks = divUp(slots, rowGroup) * rowGroup * C::ColumnTiles;
+  const int64_t blocks = slots * C::ColumnTiles;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   Sm90Work<typename G::In, typename G::Out> work;
@@ -429,7 +430,6 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
   work.tiles = tiles;
   work.out = out;
   work.slots = static_cast<int>(slots);
-  work.rowGroup = rowGroup;
   auto *kernel = &groupedGemmSm90<G, Rows>;
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
   // registers; with fewer it would wait forever, so refuse to launch.
