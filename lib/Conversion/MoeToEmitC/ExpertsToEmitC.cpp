@@ -114,8 +114,8 @@ struct GemmEmitter {
         "__launch_bounds__(" + spec.str() + "::Threads)");
   }
 
-  /// The plan of the GEMMs `specs` over `rows` rows (wgmma or portable
-  /// path, row-tile size), then their tile map from `offsets` (or none).
+  /// The plan of the GEMMs `specs` (wgmma or portable path, row-tile
+  /// size), then their tile map of `rows` rows from `offsets` (or none).
   void tileMap(ArrayRef<std::string> specs, StringRef kernel, Value offsets,
                Value rows) {
     ImplicitLocOpBuilder &m = ctx.module, &b = ctx.body;
@@ -131,9 +131,8 @@ struct GemmEmitter {
       templateArgs.push_back(emitc::OpaqueAttr::get(mctx, spec));
     Value err = emitc::CallOpaqueOp::create(
                     b, opaque(mctx, "cudaError_t"), "moe::cuda::planGemms",
-                    ValueRange{rows},
-                    b.getArrayAttr({b.getIndexAttr(0),
-                                    emitc::OpaqueAttr::get(mctx, "&" + plan)}),
+                    ValueRange{},
+                    b.getArrayAttr({emitc::OpaqueAttr::get(mctx, "&" + plan)}),
                     b.getArrayAttr(templateArgs))
                     .getResult(0);
     emitReturnOnError(b, err);

@@ -11,7 +11,7 @@
 // CHECK-LABEL: emitc.func @gate(
 // CHECK: %[[NONE:.*]] = literal "nullptr"
 // CHECK: verbatim "moe::cuda::GemmPlan gate_k0_plan;"
-// CHECK: call_opaque "moe::cuda::planGemms"(%{{.*}}) {args = [0 : index, #emitc.opaque<"&gate_k0_plan">], template_args = [#emitc.opaque<"gate_k0_spec">]}
+// CHECK: call_opaque "moe::cuda::planGemms"() {args = [#emitc.opaque<"&gate_k0_plan">], template_args = [#emitc.opaque<"gate_k0_spec">]}
 // CHECK: %[[ROWTILE:.*]] = literal "gate_k0_plan.rowTile" : i32
 // CHECK: call_opaque "moe::cuda::launchChained"({{.*}}, %[[NONE]], {{.*}}, %[[ROWTILE]]) {args = [#emitc.opaque<"gate_k0_tiles">
 // CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%{{.*}}, %arg0, %arg1, %{{.*}}, %arg2, %arg5) {args = [#emitc.opaque<"gate_k0">, #emitc.opaque<"gate_k0_plan">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
@@ -30,7 +30,7 @@ func.func @gate(%x: tensor<?x128xbf16>, %w: tensor<64x128xbf16>) -> tensor<?x64x
 // CHECK-NOT: shared_k0_zero
 // CHECK-LABEL: emitc.func @shared(
 // Both GEMMs share one plan and one tile map.
-// CHECK: call_opaque "moe::cuda::planGemms"(%{{.*}}) {args = [0 : index, #emitc.opaque<"&shared_k0_plan">], template_args = [#emitc.opaque<"shared_k0_up_spec">, #emitc.opaque<"shared_k0_down_spec">]}
+// CHECK: call_opaque "moe::cuda::planGemms"() {args = [#emitc.opaque<"&shared_k0_plan">], template_args = [#emitc.opaque<"shared_k0_up_spec">, #emitc.opaque<"shared_k0_down_spec">]}
 // CHECK: call_opaque "moe::cuda::launchGroupedGemm"{{.*}}#emitc.opaque<"shared_k0_up">, #emitc.opaque<"shared_k0_plan">
 // CHECK: call_opaque "moe::cuda::launchGroupedGemm"{{.*}}#emitc.opaque<"shared_k0_down">, #emitc.opaque<"shared_k0_plan">
 func.func @shared(%x: tensor<?x128xbf16>, %gu: tensor<1x128x128xbf16>, %d: tensor<1x128x64xbf16>) -> tensor<?x128xbf16> {

@@ -37,6 +37,18 @@ static int64_t tilesFor(const std::vector<int32_t> &offsets, int rowTile) {
   return total;
 }
 
+// Expert offsets of `rows` rows spread uniformly over a random number of
+// the V3 experts (the others get none).
+static std::vector<int32_t> randomOffsets(int64_t rows, std::mt19937 &rng) {
+  std::vector<int32_t> off(V3Up::E + 1, 0);
+  const int hot = std::uniform_int_distribution<int>(1, V3Up::E)(rng);
+  for (int64_t r = 0; r < rows; ++r)
+    ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
+  for (int e = 0; e < V3Up::E; ++e)
+    off[e + 1] += off[e];
+  return off;
+}
+
 template <class G, int Rows> static void checkTiling(const char *name) {
   using C = Sm90Tiling<G, Rows>;
   CHECK(C::SmemBytes <= 232448, "%s/%d: %d bytes of shared memory", name, Rows,
@@ -92,12 +104,7 @@ int main() {
   std::mt19937 rng(7);
   for (int trial = 0; trial < 200; ++trial) {
     const int64_t rows = std::uniform_int_distribution<int64_t>(0, 600000)(rng);
-    std::vector<int32_t> off(V3Up::E + 1, 0);
-    const int hot = std::uniform_int_distribution<int>(1, V3Up::E)(rng);
-    for (int64_t r = 0; r < rows; ++r)
-      ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
-    for (int e = 0; e < V3Up::E; ++e)
-      off[e + 1] += off[e];
+    const std::vector<int32_t> off = randomOffsets(rows, rng);
     for (int rowTile : {128, 256}) {
       const int64_t tiles = tilesFor(off, rowTile);
       CHECK(tiles <= maxRowTiles<V3Up>(rows),
@@ -114,12 +121,7 @@ int main() {
   for (int trial = 0; trial < 60; ++trial) {
     const int rowTile = trial % 2 ? 256 : 128, columnTiles = 3 + trial % 5;
     const int64_t rows = std::uniform_int_distribution<int64_t>(0, 90000)(rng);
-    std::vector<int32_t> off(V3Up::E + 1, 0);
-    const int hot = std::uniform_int_distribution<int>(1, V3Up::E)(rng);
-    for (int64_t r = 0; r < rows; ++r)
-      ++off[1 + std::uniform_int_distribution<int>(0, hot - 1)(rng)];
-    for (int e = 0; e < V3Up::E; ++e)
-      off[e + 1] += off[e];
+    const std::vector<int32_t> off = randomOffsets(rows, rng);
     const int64_t slots = divUp(rows, rowTile) + V3Up::E;
     std::vector<RowTile> tiles(slots, RowTile{-1, 0, 0, 0});
     int64_t first = 0;
@@ -163,7 +165,7 @@ int main() {
   int devices = 0;
   const bool gpu = cudaGetDeviceCount(&devices) == cudaSuccess && devices > 0;
   GemmPlan plan{0, true};
-  const cudaError_t err = planGemms<V3Up, V3Down>(32768, &plan);
+  const cudaError_t err = planGemms<V3Up, V3Down>(&plan);
   if (gpu) {
     CHECK(err == cudaSuccess, "planGemms: %s", cudaGetErrorString(err));
   } else {
@@ -172,8 +174,8 @@ int main() {
   }
   // A spec with no wgmma tiling plans the portable path without asking.
   GemmPlan small{0, true};
-  CHECK(planGemms<SmallRouter>(100, &small) == cudaSuccess &&
-            small.rowTile == 128 && !small.sm90,
+  CHECK(planGemms<SmallRouter>(&small) == cudaSuccess && small.rowTile == 128 &&
+            !small.sm90,
         "portable plan for the small router");
 
   std::printf("gemm-plan: %d checks, %d failed\n", checks, failures);

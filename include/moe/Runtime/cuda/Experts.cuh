@@ -369,10 +369,9 @@ struct GemmPlan {
   bool sm90;
 };
 
-/// The plan of GEMMs Gs... over numRows rows: the wgmma path on sm_90
-/// devices when every one of them allows it, else the portable one.
-template <class... Gs>
-inline cudaError_t planGemms(int64_t numRows, GemmPlan *plan) {
+/// The plan of GEMMs Gs...: the wgmma path on sm_90 devices when every one
+/// of them allows it, else the portable one.
+template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
   static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
   *plan = GemmPlan{128, false};
   if constexpr ((Sm90Tiling<Gs, 128>::Usable && ...)) {
