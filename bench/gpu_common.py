@@ -2,6 +2,7 @@
 .cu into a shared library and timing with CUDA events."""
 
 import ctypes
+import json
 import os
 import subprocess
 import time
@@ -51,3 +52,16 @@ def graphed_ms(fn, inner):
     graph.replay()
     torch.cuda.synchronize()
     return median_ms(graph.replay, inner=inner)
+
+
+def write_outputs(out, results, table=None, log=None, prefix=""):
+    """<out>/<prefix>results.json, and <prefix>table.md (text) and log.txt
+    (lines) when given."""
+    with open(os.path.join(out, prefix + "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    if table is not None:
+        with open(os.path.join(out, prefix + "table.md"), "w") as f:
+            f.write(table + "\n")
+    if log is not None:
+        with open(os.path.join(out, "log.txt"), "w") as f:
+            f.write("\n".join(log) + "\n")

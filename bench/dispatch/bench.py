@@ -17,7 +17,6 @@ results.json and table.md under <out-dir>.
 """
 
 import ctypes
-import json
 import os
 import sys
 
@@ -31,7 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import graphed_ms as graphed, median_ms, nvcc_shared  # noqa: E402
+from gpu_common import graphed_ms as graphed, median_ms, nvcc_shared, write_outputs  # noqa: E402
 from inputs import E, K, make_ids, make_weights  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -396,12 +395,7 @@ def main():
                      f"{t['combine_frac_copy'] * 100:.0f}% of it")
     text = "\n".join(table)
     print(text)
-    with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    with open(os.path.join(out, "log.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_outputs(out, results, text, lines)
 
 
 if __name__ == "__main__":

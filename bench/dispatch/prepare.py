@@ -6,18 +6,17 @@ CPU lowering on the H = 64 functions) for the GPU check.
     python3 bench/dispatch/prepare.py <out-dir>"""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from inputs import make_case  # noqa: E402
-from moe_mlir.cpu import CPUProgram  # noqa: E402
+from prepare_common import emit, save_cases  # noqa: E402
 
 # (function, token counts); every case in both distributions.
 CPU_CASES = [("layout", [1, 7, 300]), ("permute_h64", [1, 7, 300]),
@@ -27,13 +26,7 @@ CPU_CASES = [("layout", [1, 7, 300]), ("permute_h64", [1, 7, 300]),
 
 
 def main(out):
-    os.makedirs(out, exist_ok=True)
-    build = os.environ.get("MOE_BUILD_DIR", os.path.join(ROOT, "build"))
-    src = os.path.join(HERE, "dispatch.mlir")
-    translate = os.path.join(build, "bin", "moe-translate")
-    subprocess.run([translate, "--mlir-to-cuda", src, "-o", os.path.join(out, "dispatch.cu")], check=True)
-    subprocess.run([translate, "--mlir-to-cuda-header", src, "-o", os.path.join(out, "dispatch.h")], check=True)
-    prog = CPUProgram(open(src).read(), name="bench/dispatch/dispatch.mlir")
+    prog = emit("dispatch", out)
     rng = np.random.default_rng(11222027)
     cases = {}
     for name, tokens in CPU_CASES:
@@ -54,9 +47,7 @@ def main(out):
                     cases[f"{key}/in{i}"] = a
                 for i, o in enumerate(outs if isinstance(outs, (list, tuple)) else [outs]):
                     cases[f"{key}/out{i}"] = o
-    np.savez(os.path.join(out, "cpu_reference.npz"), **cases)
-    size = os.path.getsize(os.path.join(out, "cpu_reference.npz")) / 2**20
-    print(f"wrote {out}/dispatch.cu, dispatch.h, cpu_reference.npz ({size:.1f} MiB)")
+    save_cases(out, "dispatch", cases)
 
 
 if __name__ == "__main__":

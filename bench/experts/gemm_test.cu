@@ -45,6 +45,12 @@ static __global__ __launch_bounds__(256) void gemm2(const bf16 *a,
   groupedGemmBody<G2>(a, w, t, o);
 }
 // Reference: one thread per output, f32 sums, h rounded to bf16.
+static __device__ int expertOf(const int32_t *off, int64_t row) {
+  int e = 0;
+  while (e < E && off[e + 1] <= row)
+    ++e;
+  return e;
+}
 static __global__ void refGemm1(const bf16 *x, const bf16 *w,
                                 const int32_t *off, int64_t rows, bf16 *h) {
   int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
@@ -52,9 +58,7 @@ static __global__ void refGemm1(const bf16 *x, const bf16 *w,
     return;
   int64_t r = i / I;
   int n = i % I;
-  int e = 0;
-  while (e < E && off[e + 1] <= r)
-    ++e;
+  const int e = expertOf(off, r);
   const bf16 *wg = w + (static_cast<int64_t>(e) * 2 * I + n) * H,
              *wu = wg + static_cast<int64_t>(I) * H;
   float g = 0, u = 0;
@@ -72,9 +76,7 @@ static __global__ void refGemm2(const bf16 *h, const bf16 *w,
     return;
   int64_t r = i / H;
   int n = i % H;
-  int e = 0;
-  while (e < E && off[e + 1] <= r)
-    ++e;
+  const int e = expertOf(off, r);
   const bf16 *wd = w + (static_cast<int64_t>(e) * H + n) * I;
   float acc = 0;
   for (int k = 0; k < I; ++k)

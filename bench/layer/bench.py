@@ -27,7 +27,6 @@ MOE_CUDA_TILE). MOE_BENCH_LIB=path reuses a library built by an earlier run.
 """
 
 import ctypes
-import json
 import os
 import sys
 
@@ -39,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from gpu_common import graphed_ms, median_ms, nvcc_shared  # noqa: E402
+from gpu_common import graphed_ms, median_ms, nvcc_shared, write_outputs  # noqa: E402
 
 DEV = torch.device("cuda")
 E, K, H, I = 256, 8, 7168, 2048
@@ -295,10 +294,12 @@ def main():
     if os.environ.get("MOE_BENCH_LAYER"):
         Ts = [int(t) for t in os.environ["MOE_BENCH_LAYER"].split(",")]
         results["layer_ms"] = time_layer(lib, v3_weights(), log, Ts)
+        write_outputs(out, results, log=lines)
         return
     results["small_rel_err"] = check_small(lib, prepared, log)
     wt = v3_weights()
     results["v3_rel_err"] = check_v3(lib, wt, log)
+    table = None
     if os.environ.get("MOE_BENCH_QUICK") != "1":
         results["timings"] = t = time_all(lib, wt, log)
         md = ["| T | layer (ms) | layer, skewed routing (ms) | PyTorch pipeline (ms) | × | expert GEMMs uniform (ms) | torch._grouped_mm (ms) | ratio | expert GEMMs skewed (ms) | torch._grouped_mm (ms) | ratio |",
@@ -310,13 +311,9 @@ def main():
                       f"{u['grouped_mm_ms']:.3f} | {u['grouped_mm_ms'] / u['ours_ms']:.2f} | "
                       f"{s['ours_ms']:.3f} | {s['grouped_mm_ms']:.3f} | "
                       f"{s['grouped_mm_ms'] / s['ours_ms']:.2f} |")
-        print("\n".join(md))
-        with open(os.path.join(out, "table.md"), "w") as f:
-            f.write("\n".join(md) + "\n")
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
-    with open(os.path.join(out, "log.txt"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+        table = "\n".join(md)
+        print(table)
+    write_outputs(out, results, table, lines)
 
 
 if __name__ == "__main__":

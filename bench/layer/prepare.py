@@ -6,18 +6,17 @@ bench/layer/layer.mlir and records CPU-reference cases of the small layer
     python3 bench/layer/prepare.py <out-dir>"""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from moe_mlir.cpu import CPUProgram  # noqa: E402
+from prepare_common import emit, save_cases  # noqa: E402
 
 SMALL = dict(E=64, K=6, H=256, I=128, Is=128)
 
@@ -33,13 +32,7 @@ def small_weights(rng):
 
 
 def main(out):
-    os.makedirs(out, exist_ok=True)
-    build = os.environ.get("MOE_BUILD_DIR", os.path.join(ROOT, "build"))
-    src = os.path.join(HERE, "layer.mlir")
-    translate = os.path.join(build, "bin", "moe-translate")
-    subprocess.run([translate, "--mlir-to-cuda", src, "-o", os.path.join(out, "layer.cu")], check=True)
-    subprocess.run([translate, "--mlir-to-cuda-header", src, "-o", os.path.join(out, "layer.h")], check=True)
-    prog = CPUProgram(open(src).read(), name="bench/layer/layer.mlir")
+    prog = emit("layer", out)
     rng = np.random.default_rng(11222028)
     weights = small_weights(rng)
     cases = {f"w{i}": w for i, w in enumerate(weights)}
@@ -48,9 +41,7 @@ def main(out):
         y = prog.run("small_layer", x, *weights)
         cases[f"T{T}/x"] = x
         cases[f"T{T}/y"] = ref.f32_to_bf16_bits(y)
-    np.savez(os.path.join(out, "cpu_reference.npz"), **cases)
-    size = os.path.getsize(os.path.join(out, "cpu_reference.npz")) / 2**20
-    print(f"wrote {out}/layer.cu, layer.h, cpu_reference.npz ({size:.1f} MiB)")
+    save_cases(out, "layer", cases)
 
 
 if __name__ == "__main__":

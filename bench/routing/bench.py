@@ -20,7 +20,6 @@ Writes results.json and table.md under <out-dir> and prints the table.
 
 import argparse
 import ctypes
-import json
 import os
 import sys
 import time
@@ -35,7 +34,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import median_ms, nvcc_shared  # noqa: E402
+from gpu_common import median_ms, nvcc_shared, write_outputs  # noqa: E402
 from configs import CONFIGS, bf16_round  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -275,11 +274,8 @@ def main():
                      f"{r['ours_call_ms'] * 1e3:.1f} | {r['eager_ms'] * 1e3:.1f} | {comp} | "
                      f"{r['eager_ms'] / r['ours_ms']:.0f}× | {vsc} |")
     text = "\n".join(table)
-    with open(os.path.join(args.out, "table.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                   "copy_tb_s": bw, "seed": seed, "checks": checks, "timings": rows}, f, indent=1)
+    write_outputs(args.out, {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                             "copy_tb_s": bw, "seed": seed, "checks": checks, "timings": rows}, text)
     print("\ncopy bandwidth %.2f TB/s; checks passed (seed %d)" % (bw, seed))
     print(text)
 

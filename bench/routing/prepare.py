@@ -7,31 +7,23 @@ compiled CPU path's outputs) for the GPU check.
 """
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from configs import CONFIGS, bf16_round  # noqa: E402
-from moe_mlir.cpu import CPUProgram  # noqa: E402
+from prepare_common import emit, save_cases  # noqa: E402
 
 TOKENS = [1, 7, 64, 1024]
 
 
 def main(out):
-    os.makedirs(out, exist_ok=True)
-    build = os.environ.get("MOE_BUILD_DIR", os.path.join(ROOT, "build"))
-    src = os.path.join(HERE, "routing.mlir")
-    translate = os.path.join(build, "bin", "moe-translate")
-    subprocess.run([translate, "--mlir-to-cuda", src, "-o", os.path.join(out, "routing.cu")], check=True)
-    subprocess.run([translate, "--mlir-to-cuda-header", src, "-o", os.path.join(out, "routing.h")], check=True)
-
-    prog = CPUProgram(open(src).read(), name="bench/routing/routing.mlir")
+    prog = emit("routing", out)
     rng = np.random.default_rng(20261122)
     cases = {}
     for name, (dtype, E, K, *_rest) in CONFIGS.items():
@@ -53,9 +45,7 @@ def main(out):
             cases[key + "/weights"] = outs[1]
             if len(outs) > 2:
                 cases[key + "/counts"] = outs[2]
-    np.savez(os.path.join(out, "cpu_reference.npz"), **cases)
-    size = os.path.getsize(os.path.join(out, "cpu_reference.npz")) / 2**20
-    print(f"wrote {out}/routing.cu, routing.h, cpu_reference.npz ({size:.1f} MiB)")
+    save_cases(out, "routing", cases)
 
 
 if __name__ == "__main__":

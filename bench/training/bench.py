@@ -17,7 +17,6 @@ gradient with autograd. Writes results.json and table.md under <out-dir>.
 
 import argparse
 import ctypes
-import json
 import os
 import sys
 import time
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import median_ms, nvcc_shared  # noqa: E402
+from gpu_common import median_ms, nvcc_shared, write_outputs  # noqa: E402
 from configs import FUNCTIONS  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -311,7 +310,6 @@ def main():
         rows.append(r)
         print(f"time T={T}: " + ", ".join(f"{k} {v * 1e3:.1f} us" for k, v in r.items()
                                           if k != "T"), flush=True)
-    bias_ms = []
     fn = lib.v3_bias_update
     b = torch.zeros(256, device=DEV)
     c = torch.randint(0, 100, (256,), dtype=torch.int32, device=DEV)
@@ -335,11 +333,8 @@ def main():
                      f"{r['torch_v3_loss_grad'] * 1e3:.1f} µs |")
     table.append(f"\nbias update (E = 256): {bias_us:.2f} µs per call (graph replay); copy bandwidth {bw:.2f} TB/s")
     text = "\n".join(table)
-    with open(os.path.join(args.out, "training-table.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(args.out, "training-results.json"), "w") as f:
-        json.dump({"device": torch.cuda.get_device_name(), "checks": checks, "timings": rows,
-                   "bias_update_us": bias_us, "copy_tb_s": bw}, f, indent=1)
+    write_outputs(args.out, {"device": torch.cuda.get_device_name(), "checks": checks, "timings": rows,
+                             "bias_update_us": bias_us, "copy_tb_s": bw}, text, prefix="training-")
     print(text)
 
 

@@ -4,30 +4,23 @@ bench/training/training.mlir and records CPU-reference cases for the GPU
 check.    python3 bench/training/prepare.py <out-dir>"""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
 from configs import CPU_CASES, FUNCTIONS  # noqa: E402
-from moe_mlir.cpu import CPUProgram  # noqa: E402
+from prepare_common import emit, save_cases  # noqa: E402
 
 
 def main(out):
-    os.makedirs(out, exist_ok=True)
-    build = os.environ.get("MOE_BUILD_DIR", os.path.join(ROOT, "build"))
-    src = os.path.join(HERE, "training.mlir")
-    translate = os.path.join(build, "bin", "moe-translate")
-    subprocess.run([translate, "--mlir-to-cuda", src, "-o", os.path.join(out, "training.cu")], check=True)
-    subprocess.run([translate, "--mlir-to-cuda-header", src, "-o", os.path.join(out, "training.h")], check=True)
-    prog = CPUProgram(open(src).read(), name="bench/training/training.mlir")
+    prog = emit("training", out)
     rng = np.random.default_rng(11222026)
     cases = {}
     for name, tokens in CPU_CASES.items():
@@ -45,9 +38,7 @@ def main(out):
                 cases[f"{key}/in{i}"] = a
             for i, o in enumerate(outs):
                 cases[f"{key}/out{i}"] = o
-    np.savez(os.path.join(out, "cpu_reference.npz"), **cases)
-    size = os.path.getsize(os.path.join(out, "cpu_reference.npz")) / 2**20
-    print(f"wrote {out}/training.cu, training.h, cpu_reference.npz ({size:.1f} MiB)")
+    save_cases(out, "training", cases)
 
 
 if __name__ == "__main__":

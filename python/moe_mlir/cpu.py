@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from ._capi import Closeable, Diagnostics, MlirStringRef, MoeError, TextSink, lib
+from .ir import Module
 
 _ELEMENT_TYPES = {
     "f32": np.dtype(np.float32),
@@ -157,16 +158,12 @@ class CPUProgram(Closeable):
     def __init__(self, source, name="<source>", opt_level=2):
         api = lib()
         self._api = api
-        self._ctx = api.moeContextCreate()
-        self._module = None
         self._engine = None
-        diags = Diagnostics()
-        module = api.moeParseModule(self._ctx, MlirStringRef.of(source),
-                                    MlirStringRef.of(name), diags.callback, None)
-        if not module.ptr:
-            raise MoeError(f"cannot parse {name}", diags.messages)
-        self._module = module
+        self._ir = None
+        self._ir = Module(source, name=name)  # parsed in its own context
+        module = self._ir._module
         self.signatures = _module_signatures(module)
+        diags = Diagnostics()
         op = api.mlirModuleGetOperation(module)
         if not api.moeRunPipeline(op, MlirStringRef.of("moe-lower-to-cpu"),
                                   diags.callback, None).ok():
@@ -180,12 +177,9 @@ class CPUProgram(Closeable):
         if self._engine is not None:
             self._api.mlirExecutionEngineDestroy(self._engine)
             self._engine = None
-        if self._module is not None:
-            self._api.mlirModuleDestroy(self._module)
-            self._module = None
-        if self._ctx is not None:
-            self._api.mlirContextDestroy(self._ctx)
-            self._ctx = None
+        if self._ir is not None:
+            self._ir.close()
+            self._ir = None
 
 
     def _prepare(self, index, spec, array, fn, dynamic):

@@ -48,11 +48,10 @@ namespace cuda {
 ///    at T = 4096 while an expert's row tiles could run apart, no faster
 ///    since they run together (docs/performance.md); bench/experts keeps
 ///    it for that comparison.
-template <class G, int Rows, int Cols = Rows == 128 ? 256 : 128>
-struct Sm90Tiling {
-  static_assert((Rows == 128 && Cols == 256) || (Rows == 256 && Cols == 128),
+template <class G, int Rows> struct Sm90Tiling {
+  static_assert(Rows == 128 || Rows == 256,
                 "128 x 256 or 256 x 128 tiles: 32K accumulators per block");
-  static constexpr int BM = Rows, BN = Cols, BK = 64;
+  static constexpr int BM = Rows, BN = 32768 / Rows, BK = 64;
   /// Consumer warpgroups (64 rows each), then a producer one.
   static constexpr int Consumers = Rows / 64;
   static constexpr int Threads = 128 * (Consumers + 1);
