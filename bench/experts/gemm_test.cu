@@ -3,15 +3,18 @@
 // I = 2048, bf16), on three paths: 0 wgmma with 128 x 256 tiles, 1 wgmma
 // with 256 x 128 tiles, 2 mma.sync. Each is checked
 // against a plain f32 GPU reference on a few hundred rows (uniform and
-// skewed expert loads, empty experts), then timed at T*K rows for
-// T = 64, 4096, 16384 and 65536.
+// skewed expert loads, empty experts; rows in order, and gathered: GEMM
+// row r reading row src[r] of T source rows, as the layer's gate/up reads
+// the permute's input), then timed at T*K rows for T = 64, 4096, 16384
+// and 65536.
 //   nvcc -std=c++17 -O3 -Iinclude -gencode arch=compute_90a,code=sm_90a
 //       bench/experts/gemm_test.cu -o gemm_test
 //   ./gemm_test                  all checks and timings
 //   ./gemm_test check [PATH]     the checks only (of PATH)
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
-// MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows.
+// MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows;
+// MOE_GEMM_GATHER=1 times gate/up with gathered rows.
 #include "moe/Runtime/cuda/Experts.cuh"
 
 #include <algorithm>
@@ -36,13 +39,23 @@ static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off,
 }
 static __global__ __launch_bounds__(256) void gemm1(const bf16 *a,
                                                     const bf16 *w,
-                                                    const RowTile *t, bf16 *o) {
-  groupedGemmBody<G1>(a, w, t, o);
+                                                    const RowTile *t, bf16 *o,
+                                                    const int32_t *src) {
+  groupedGemmBody<G1>(a, w, t, o, src);
 }
 static __global__ __launch_bounds__(256) void gemm2(const bf16 *a,
                                                     const bf16 *w,
-                                                    const RowTile *t, bf16 *o) {
-  groupedGemmBody<G2>(a, w, t, o);
+                                                    const RowTile *t, bf16 *o,
+                                                    const int32_t *src) {
+  groupedGemmBody<G2>(a, w, t, o, src);
+}
+// Gathered rows: row r reads source row src[r] of T = rows / 8 (rounded
+// up), a fixed scattered draw with repeats, like tokens sorted by expert.
+static __global__ void fillSources(int32_t *src, int64_t rows) {
+  const int64_t T = (rows + 7) / 8;
+  for (int64_t r = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+       r < rows; r += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    src[r] = static_cast<int32_t>((static_cast<uint64_t>(r) * 2654435761u) % T);
 }
 // Reference: one thread per output, f32 sums, h rounded to bf16.
 static __device__ int expertOf(const int32_t *off, int64_t row) {
@@ -51,8 +64,9 @@ static __device__ int expertOf(const int32_t *off, int64_t row) {
     ++e;
   return e;
 }
-static __global__ void refGemm1(const bf16 *x, const bf16 *w,
-                                const int32_t *off, int64_t rows, bf16 *h) {
+static __global__ void refGemm1(const bf16 *x, const int32_t *src,
+                                const bf16 *w, const int32_t *off, int64_t rows,
+                                bf16 *h) {
   int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= rows * I)
     return;
@@ -61,9 +75,10 @@ static __global__ void refGemm1(const bf16 *x, const bf16 *w,
   const int e = expertOf(off, r);
   const bf16 *wg = w + (static_cast<int64_t>(e) * 2 * I + n) * H,
              *wu = wg + static_cast<int64_t>(I) * H;
+  const bf16 *xr = x + (src ? src[r] : r) * static_cast<int64_t>(H);
   float g = 0, u = 0;
   for (int k = 0; k < H; ++k) {
-    float xv = __bfloat162float(x[r * H + k]);
+    float xv = __bfloat162float(xr[k]);
     g += xv * __bfloat162float(wg[k]);
     u += xv * __bfloat162float(wu[k]);
   }
@@ -151,7 +166,7 @@ int main(int argc, char **argv) {
   const int64_t maxRows = 65536 * 8;
   bf16 *x, *wgu, *wd, *h, *y, *hRef;
   float *yRef;
-  int32_t *off;
+  int32_t *off, *src;
   RowTile *tiles;
   cudaMalloc(&x, maxRows * H * 2);
   cudaMalloc(&wgu, static_cast<int64_t>(E) * 2 * I * H * 2);
@@ -159,6 +174,7 @@ int main(int argc, char **argv) {
   cudaMalloc(&h, maxRows * I * 2);
   cudaMalloc(&y, maxRows * H * 2);
   cudaMalloc(&off, (E + 1) * 4);
+  cudaMalloc(&src, maxRows * 4);
   cudaMalloc(&tiles, maxRowTiles<G1>(maxRows) * sizeof(RowTile));
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
@@ -169,29 +185,39 @@ int main(int argc, char **argv) {
   constexpr int Paths = 3;
   const char *names[Paths] = {"wgmma128x256", "wgmma256x128", "mma.sync"};
   const GemmPlan plans[Paths] = {{128, true}, {256, true}, {128, false}};
-  auto gemms = [&](int64_t rows, int path, cudaEvent_t mid) {
+  // gate/up then down over `rows` rows; `gather`: gate/up reads them
+  // through src (filled by fillSources beforehand) from (rows + 7) / 8
+  // rows of x.
+  auto gemms = [&](int64_t rows, int path, cudaEvent_t mid, bool gather) {
     const GemmPlan plan = plans[path];
     tilesKernel<<<1, 1024>>>(off, rows, tiles, plan.rowTile);
+    const int32_t *rowSource = gather ? src : nullptr;
+    const int64_t aRows = gather ? (rows + 7) / 8 : rows;
     cudaError_t e1 =
-        path == 1
-            ? launchGroupedGemmSm90<G1, 256>(rows, x, wgu, tiles, h, 0)
-            : launchGroupedGemm<G1>(gemm1, plan, rows, x, wgu, tiles, h, 0);
+        path == 1 ? launchGroupedGemmSm90<G1, 256>(rows, x, aRows, rowSource,
+                                                   wgu, tiles, h, 0)
+                  : launchGroupedGemm<G1>(gemm1, plan, rows, x, aRows,
+                                          rowSource, wgu, tiles, h, 0);
     if (mid)
       cudaEventRecord(mid);
     cudaError_t e2 =
-        path == 1
-            ? launchGroupedGemmSm90<G2, 256>(rows, h, wd, tiles, y, 0)
-            : launchGroupedGemm<G2>(gemm2, plan, rows, h, wd, tiles, y, 0);
+        path == 1 ? launchGroupedGemmSm90<G2, 256>(rows, h, rows, nullptr, wd,
+                                                   tiles, y, 0)
+                  : launchGroupedGemm<G2>(gemm2, plan, rows, h, rows, nullptr,
+                                          wd, tiles, y, 0);
     if (e1 != cudaSuccess || e2 != cudaSuccess)
       std::printf("launch failed: %s\n",
                   cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));
   };
+  const char *gatherEnv = std::getenv("MOE_GEMM_GATHER");
+  const bool gatherTimed = gatherEnv && std::strcmp(gatherEnv, "1") == 0;
   if (argc > 3 && std::strcmp(argv[1], "profile") == 0) {
     // One pass of path argv[3] over argv[2] * 8 uniform rows (for ncu).
     const int64_t rows = std::atoll(argv[2]) * 8;
     auto hOff = offsetsFor(rows, false);
     cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
-    gemms(rows, std::atoi(argv[3]), nullptr);
+    fillSources<<<256, 256>>>(src, rows);
+    gemms(rows, std::atoi(argv[3]), nullptr, gatherTimed);
     return cudaDeviceSynchronize() == cudaSuccess ? 0 : 1;
   }
   int failures = 0;
@@ -199,16 +225,20 @@ int main(int argc, char **argv) {
   // `check PATH` checks that path only.
   const int only = checkOnly && argc > 2 ? std::atoi(argv[2]) : -1;
   for (int path = 0; path < Paths; ++path)
-    for (bool skew : {false, true}) {
-      if (only >= 0 && path != only)
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool skew = variant % 2, gather = variant / 2;
+      // The 256 x 128 tiling does not gather (launchGroupedGemmSm90).
+      if ((only >= 0 && path != only) || (path == 1 && gather))
         continue;
       const int64_t rows = skew ? 1000 : 777;
       auto hOff = offsetsFor(rows, skew);
       cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
       cudaMalloc(&hRef, rows * I * 2);
       cudaMalloc(&yRef, rows * H * 4);
-      gemms(rows, path, nullptr);
-      refGemm1<<<(rows * I + 255) / 256, 256>>>(x, wgu, off, rows, hRef);
+      fillSources<<<256, 256>>>(src, rows);
+      gemms(rows, path, nullptr, gather);
+      refGemm1<<<(rows * I + 255) / 256, 256>>>(x, gather ? src : nullptr, wgu,
+                                                off, rows, hRef);
       refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
       cudaError_t err = cudaDeviceSynchronize();
       std::vector<uint16_t> gh(rows * I), rh(rows * I), gy(rows * H);
@@ -234,13 +264,14 @@ int main(int argc, char **argv) {
       }
       bool ok =
           err == cudaSuccess && hErr <= 1e-2 * hMax && yErr <= 1e-2 * yMax;
-      std::printf("check %s %s rows=%lld: %s; h max err %.3g of %.3g, y max "
-                  "err %.3g of %.3g\n",
-                  names[path], skew ? "skewed " : "uniform", (long long)rows,
+      std::printf("check %s %s %s rows=%lld: %s; h max err %.3g of %.3g, y "
+                  "max err %.3g of %.3g\n",
+                  names[path], skew ? "skewed " : "uniform",
+                  gather ? "gathered" : "in order", (long long)rows,
                   ok ? "ok" : "FAILED", hErr, hMax, yErr, yMax);
       failures += !ok;
       // Deterministic: a second run is bitwise the first.
-      gemms(rows, path, nullptr);
+      gemms(rows, path, nullptr, gather);
       std::vector<uint16_t> gy2(rows * H);
       cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
       if (gy2 != gy) {
@@ -273,12 +304,13 @@ int main(int argc, char **argv) {
     cudaEventCreate(&a);
     cudaEventCreate(&b);
     cudaEventCreate(&c);
-    gemms(rows, path, b);
+    fillSources<<<256, 256>>>(src, rows);
+    gemms(rows, path, b, gatherTimed);
     const int reps = T > 4096 ? 3 : 10;
     std::vector<float> t1s, t2s;
     for (int i = 0; i < reps; ++i) {
       cudaEventRecord(a);
-      gemms(rows, path, b);
+      gemms(rows, path, b, gatherTimed);
       cudaEventRecord(c);
       cudaEventSynchronize(c);
       float m1, m2;

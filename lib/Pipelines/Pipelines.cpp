@@ -39,16 +39,19 @@ void mlir::moe::buildLowerToCPUPipeline(OpPassManager &pm) {
     llvm::report_fatal_error("moe-lower-to-cpu: upstream passes missing");
 }
 
-void mlir::moe::buildLowerToCUDAPipeline(OpPassManager &pm) {
+void mlir::moe::buildLowerToCUDAPipeline(OpPassManager &pm,
+                                         const LowerToCUDAOptions &options) {
   pm.addPass(moe::createMoeExpandLayer());
   pm.addPass(moe::createMoeFuseRouting());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(moe::createConvertMoeToEmitC());
+  moe::ConvertMoeToEmitCOptions emitc;
+  emitc.fuseGather = options.fuseGather;
+  pm.addPass(moe::createConvertMoeToEmitC(emitc));
 }
 
 void mlir::moe::registerMoePipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<LowerToCUDAOptions>(
       "moe-lower-to-cuda",
       "Lower the moe dialect to CUDA kernels and extern \"C\" launchers in "
       "EmitC (expand, fuse, convert); print with moe-translate "

@@ -54,9 +54,19 @@ SmallVector<Scratch> mlir::moe::emitcuda::permuteScratch(Operation *operation) {
       Scratch{i32, "1", 4 * (numExperts + 1)}, // total
       Scratch{i32, slots, 4},                  // rowToken
   };
+  static_assert(kRowTokenScratch == 3, "rowToken is the fourth buffer");
   if (op.getCapacityFactor() && op.getDropPolicy() == DropPolicy::probs)
     scratch.push_back(Scratch{i32, slots, 4}); // segment
   return scratch;
+}
+
+bool mlir::moe::emitcuda::canGatherRows(Operation *operation) {
+  auto op = cast<PermuteOp>(operation);
+  if (!op.getRows().hasOneUse())
+    return false;
+  auto ffn = dyn_cast<ExpertFFNOp>(*op.getRows().getUsers().begin());
+  return ffn && ffn.getRows() == op.getRows() &&
+         ffn.getOffsets() == op.getOffsets();
 }
 
 SmallVector<Scratch> mlir::moe::emitcuda::scratchOf(Operation *op) {
@@ -169,15 +179,20 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
                {i64, f32, constPointer(mctx, f32), ws, constPointer(mctx, i32),
                 pointer(mctx, i32)},
                "moe::cuda::permuteSelectBody", {spec}, bounds);
-  emitKernel(m, gather,
-             {constPointer(mctx, elem), i64, ws, constPointer(mctx, i32),
-              constPointer(mctx, i32), pointer(mctx, elem)},
-             "moe::cuda::permuteGatherBody", {spec}, bounds);
+  // Rows the expert GEMM gathers itself are not copied here.
+  bool gathered = ctx.gatheredRows(op.getRows()).has_value();
+  if (!gathered)
+    emitKernel(m, gather,
+               {constPointer(mctx, elem), i64, ws, constPointer(mctx, i32),
+                constPointer(mctx, i32), pointer(mctx, elem)},
+               "moe::cuda::permuteGatherBody", {spec}, bounds);
 
   Value input = ctx.bufferOf(op.getInput());
   Value ids = ctx.bufferOf(op.getIds());
   Value weights = ctx.bufferOf(op.getWeights());
-  Value rows = ctx.bufferOf(op.getRows());
+  Value rows = gathered
+                   ? emitc::LiteralOp::create(b, pointer(mctx, elem), "nullptr")
+                   : ctx.bufferOf(op.getRows());
   Value rowMap = ctx.bufferOf(op.getRowMap());
   Value offsets = ctx.bufferOf(op.getOffsets());
   if (!input || !ids || !weights || !rows || !rowMap || !offsets)
@@ -239,6 +254,8 @@ LogicalResult mlir::moe::emitcuda::emitPermute(Operation *operation,
             llvm::formatv("({0} > 0 ? {1} : 0)", kTokens, numExperts).str()),
         spec + "::BlockSize", ctx.stream,
         {ctx.numTokens, cf, weights, wsValue, offsets, rowMap});
+  if (gathered)
+    return success();
   Value gatherGrid =
       emitGrid(b, gather, spec + "::BlockSize",
                "moe::cuda::gatherBlocks<" + spec + ">(" + kTokens + ")");

@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir::moe::emitcuda {
@@ -31,6 +32,15 @@ struct Scratch {
 /// The C name of the token count inside a launcher.
 inline constexpr const char *kTokens = "moe_T";
 
+/// The rows of a moe.permute whose copy the routed expert GEMM reading them
+/// makes itself (convert-moe-to-emitc's fuse-gather): they get no buffer,
+/// and the GEMM reads row r from row rowToken[r] of the permute's input.
+struct GatheredRows {
+  Operation *permute;
+  Value input;    // the permute's input buffer, [T, H]
+  Value rowToken; // int32 [T*K]: the token of each row (permute scratch)
+};
+
 /// What a fused op's lowering needs from the launcher being built.
 struct LaunchContext {
   /// Module-level builder: kernels and type aliases go before the launcher.
@@ -45,6 +55,8 @@ struct LaunchContext {
   std::function<Value(Value)> bufferOf;
   /// The i-th scratch buffer this op asked for (see scratchOf).
   std::function<Value(unsigned)> scratch;
+  /// How a permute's rows are gathered instead of copied, if they are.
+  std::function<std::optional<GatheredRows>(Value)> gatheredRows;
   Value numTokens;
   Value stream;
 };

@@ -6,7 +6,9 @@
 // the row-tile size they need), a tile map from the expert offsets (on
 // the device), then one GEMM (the router: a single "expert" with f32
 // outputs) or two (gate/up with SiLU·mul, then down), and for routed
-// experts the zeroing of the rows no expert owns.
+// experts the zeroing of the rows no expert owns. Gate/up reads a
+// permute's rows from the permute's input when the permute leaves the copy
+// to it (GatheredRows).
 //
 //===----------------------------------------------------------------------===//
 
@@ -109,7 +111,7 @@ struct GemmEmitter {
         m, kernel,
         {constPointer(mctx, in), constPointer(mctx, in),
          emitc::PointerType::get(opaque(mctx, "const moe::cuda::RowTile")),
-         pointer(mctx, out)},
+         pointer(mctx, out), constPointer(mctx, m.getI32Type())},
         "moe::cuda::groupedGemmBody", {spec.str()},
         "__launch_bounds__(" + spec.str() + "::Threads)");
   }
@@ -143,18 +145,30 @@ struct GemmEmitter {
   }
 
   /// The GEMM launch over `rows` rows as planned: the wgmma kernel or
-  /// `kernel` (the portable one).
+  /// `kernel` (the portable one). Row r reads row r of `a`, or with
+  /// `gather` row rowToken[r] of the permute's input.
   void launch(StringRef spec, StringRef kernel, Value rows, Value a, Value w,
-              Value out) {
+              Value out, std::optional<GatheredRows> gather = std::nullopt) {
     ImplicitLocOpBuilder &b = ctx.body;
     SmallVector<Attribute> args = {emitc::OpaqueAttr::get(mctx, kernel),
                                    emitc::OpaqueAttr::get(mctx, plan)};
-    for (int64_t i = 0; i < 6; ++i)
+    for (int64_t i = 0; i < 8; ++i)
       args.push_back(b.getIndexAttr(i));
+    Value aRows = rows, rowSource;
+    if (gather) {
+      a = gather->input;
+      aRows = emitc::LiteralOp::create(
+          b, b.getI64Type(),
+          rowsExprOf(cast<PermuteOp>(gather->permute).getInput()));
+      rowSource = gather->rowToken;
+    } else {
+      rowSource = emitc::LiteralOp::create(
+          b, constPointer(mctx, b.getI32Type()), "nullptr");
+    }
     Value err =
         emitc::CallOpaqueOp::create(
             b, opaque(mctx, "cudaError_t"), "moe::cuda::launchGroupedGemm",
-            ValueRange{rows, a, w, tiles, out, ctx.stream},
+            ValueRange{rows, a, aRows, rowSource, w, tiles, out, ctx.stream},
             b.getArrayAttr(args),
             b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
             .getResult(0);
@@ -214,7 +228,9 @@ LogicalResult mlir::moe::emitcuda::emitExpertFFN(Operation *operation,
     return op.emitOpError() << "has rows of " << hidden
                             << " elements; the CUDA down GEMM needs a "
                                "multiple of 8";
-  Value rows = ctx.bufferOf(op.getRows());
+  // Rows a permute leaves to this GEMM come from the permute's input.
+  std::optional<GatheredRows> gathered = ctx.gatheredRows(op.getRows());
+  Value rows = gathered ? gathered->input : ctx.bufferOf(op.getRows());
   Value gateUp = ctx.bufferOf(op.getGateUp());
   Value down = ctx.bufferOf(op.getDown());
   Value out = ctx.bufferOf(op.getOutput());
@@ -235,7 +251,7 @@ LogicalResult mlir::moe::emitcuda::emitExpertFFN(Operation *operation,
                             b, constPointer(mctx, b.getI32Type()), "nullptr");
   g.tileMap({up + "_spec", dn + "_spec"}, ctx.prefix + "_tiles", off,
             rowsValue);
-  g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf);
+  g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf, gathered);
   g.launch(dn + "_spec", dn, rowsValue, hbuf, down, out);
   if (offsets) {
     // Rows past offsets[E] belong to no expert: zero.

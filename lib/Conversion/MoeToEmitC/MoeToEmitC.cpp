@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -149,7 +150,8 @@ struct Buffer {
 
 class LauncherLowering {
 public:
-  explicit LauncherLowering(func::FuncOp func) : func(func) {}
+  LauncherLowering(func::FuncOp func, bool fuseGather)
+      : func(func), fuseGather(fuseGather) {}
 
   LogicalResult run() {
     if (failed(check()))
@@ -269,6 +271,14 @@ public:
         return bufferValues[ws->second];
       return Value();
     };
+    auto gatheredRows = [&](Value v) -> std::optional<GatheredRows> {
+      auto permute = v.getDefiningOp<PermuteOp>();
+      if (!permute || v != permute.getRows() || !gathered.contains(permute))
+        return std::nullopt;
+      return GatheredRows{
+          permute, bufferOf(permute.getInput()),
+          bufferValues[scratchIndex[permute][kRowTokenScratch]]};
+    };
     unsigned index = 0;
     for (Operation &op : func.getBody().front().without_terminator()) {
       auto scratchOf = [&](unsigned i) -> Value {
@@ -280,6 +290,7 @@ public:
           (func.getName() + "_k" + std::to_string(index++)).str(),
           bufferOf,
           scratchOf,
+          gatheredRows,
           numTokens,
           stream};
       LogicalResult emitted =
@@ -402,7 +413,15 @@ private:
                   std::to_string(
                       cast<CombineOp>(op).getRowMap().getType().getDimSize(1));
           }
+      // Rows the expert GEMM gathers from the permute's input need no
+      // buffer.
+      auto permute = dyn_cast<PermuteOp>(op);
+      if (permute && fuseGather && !resultIndex.contains(permute.getRows()) &&
+          canGatherRows(permute))
+        gathered.insert(permute);
       for (OpResult v : op.getResults()) {
+        if (permute && v == permute.getRows() && gathered.contains(permute))
+          continue;
         auto it = resultIndex.find(v);
         if (it != resultIndex.end()) {
           resultNames[it->second] = resultName(&op, v.getResultNumber());
@@ -430,7 +449,7 @@ private:
       Value tokens;
       if (isa<FusedRouteOp, FusedRouteStatsOp, DispatchLayoutOp, GateOp>(op))
         tokens = op.getOperand(0);
-      else if (auto permute = dyn_cast<PermuteOp>(op))
+      else if (permute)
         tokens = permute.getIds();
       else if (auto combine = dyn_cast<CombineOp>(op))
         tokens = combine.getRowMap();
@@ -444,6 +463,9 @@ private:
   }
 
   func::FuncOp func;
+  bool fuseGather;
+  /// Permutes whose rows the expert GEMM gathers (see GatheredRows).
+  llvm::SmallPtrSet<Operation *, 2> gathered;
   DenseMap<Value, unsigned> resultIndex;
   SmallVector<StringRef> inputNames, resultNames;
   /// How the header names each dynamic leading dimension.
@@ -456,6 +478,7 @@ private:
 
 struct ConvertMoeToEmitCPass
     : moe::impl::ConvertMoeToEmitCBase<ConvertMoeToEmitCPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     ImplicitLocOpBuilder b(module.getLoc(), module.getContext());
@@ -476,7 +499,7 @@ struct ConvertMoeToEmitCPass
         func.erase();
         continue;
       }
-      if (failed(LauncherLowering(func).run()))
+      if (failed(LauncherLowering(func, fuseGather).run()))
         failedAny = true;
     }
     if (failedAny)

@@ -30,6 +30,15 @@ LogicalResult emitExpertFFN(Operation *op, LaunchContext &ctx);
 /// the token count.
 std::string rowsExprOf(Value value);
 
+/// Whether the routed expert GEMM reading a permute's rows can gather them
+/// from the permute's input itself: the rows feed nothing else (and are
+/// not returned, which the caller checks) and the GEMM's offsets are the
+/// permute's.
+bool canGatherRows(Operation *permute);
+
+/// The permute scratch buffer holding each row's token (permuteScratch).
+inline constexpr unsigned kRowTokenScratch = 3;
+
 /// The workspace an op needs beyond its results.
 SmallVector<Scratch> lossScratch(Operation *op);
 SmallVector<Scratch> permuteScratch(Operation *op);

@@ -14,7 +14,9 @@
 // CHECK: call_opaque "moe::cuda::planGemms"() {args = [#emitc.opaque<"&gate_k0_plan">], template_args = [#emitc.opaque<"gate_k0_spec">]}
 // CHECK: %[[ROWTILE:.*]] = literal "gate_k0_plan.rowTile" : i32
 // CHECK: call_opaque "moe::cuda::launchChained"({{.*}}, %[[NONE]], {{.*}}, %[[ROWTILE]]) {args = [#emitc.opaque<"gate_k0_tiles">
-// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%{{.*}}, %arg0, %arg1, %{{.*}}, %arg2, %arg5) {args = [#emitc.opaque<"gate_k0">, #emitc.opaque<"gate_k0_plan">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
+// Rows in order: A has as many rows as the GEMM and no row map.
+// CHECK: %[[NOMAP:.*]] = literal "nullptr" : !emitc.ptr<!emitc.opaque<"const int32_t">>
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS:.*]], %arg0, %[[ROWS]], %[[NOMAP]], %arg1, %{{.*}}, %arg2, %arg5) {args = [#emitc.opaque<"gate_k0">, #emitc.opaque<"gate_k0_plan">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index, 6 : index, 7 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
 func.func @gate(%x: tensor<?x128xbf16>, %w: tensor<64x128xbf16>) -> tensor<?x64xf32> {
   %z = moe.gate %x, %w : tensor<?x128xbf16>, tensor<64x128xbf16> -> tensor<?x64xf32>
   return %z : tensor<?x64xf32>

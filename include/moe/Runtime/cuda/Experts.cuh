@@ -188,10 +188,13 @@ __device__ __forceinline__ void storePair(float *p, float a, float b) {
   *reinterpret_cast<float2 *>(p) = make_float2(a, b);
 }
 
+/// Row r of the GEMM reads A row rowSource[r] (rows gathered from the
+/// permute's input), or row r when rowSource is null.
 template <class G>
 __device__ void groupedGemmBody(const typename G::In *A,
                                 const typename G::In *W, const RowTile *tiles,
-                                typename G::Out *out) {
+                                typename G::Out *out,
+                                const int32_t *rowSource) {
   static_assert(sizeof(typename G::In) == 2, "bf16 operands");
   chainedStart();
   using In = typename G::In;
@@ -212,15 +215,21 @@ __device__ void groupedGemmBody(const typename G::In *A,
     else
       return n0 + b;
   };
+  // The A rows this thread copies (the same two in every stage).
+  const In *aRow[2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int64_t r = tile.begin + (threadIdx.x + i * G::Threads) / 4;
+    const int64_t at = r < tile.end ? r : tile.begin;
+    aRow[i] = A + (rowSource ? rowSource[at] : at) * G::K;
+  }
   auto load = [&](int stage, int kt) {
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       int c = threadIdx.x + i * G::Threads; // 512 chunks of 16 bytes each
       int row = c / 4, chunk = c % 4;
-      int64_t r = tile.begin + row;
-      bool valid = r < tile.end;
-      const In *src =
-          A + (valid ? r : tile.begin) * G::K + kt * G::BK + chunk * 8;
+      bool valid = tile.begin + row < tile.end;
+      const In *src = aRow[i] + kt * G::BK + chunk * 8;
       cpAsync16(&sA[stage][swizzled(row, chunk)], src, valid);
       const int64_t wr = weightRow(row);
       const bool wvalid = G::Dual || wr < G::N; // a partial column tile
@@ -387,26 +396,32 @@ template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
 
 /// Launches a grouped GEMM over numRows rows as planned: the wgmma kernel,
 /// or `portable` (a kernel running groupedGemmBody<G>) on the grid of
-/// gemmGrid.
+/// gemmGrid. A has aRows rows; GEMM row r reads A row rowSource[r] (the
+/// permute's gather fused into the GEMM), or row r without rowSource.
 template <class G, typename... Params>
 inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
                                      int64_t numRows, const typename G::In *a,
+                                     int64_t aRows, const int32_t *rowSource,
                                      const typename G::In *w,
                                      const RowTile *tiles, typename G::Out *out,
                                      cudaStream_t stream) {
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
+  if (!rowSource && aRows != numRows)
+    return cudaErrorInvalidValue;
   if constexpr (Sm90Tiling<G, 128>::Usable) {
     if (plan.sm90 && plan.rowTile == 128)
-      return launchGroupedGemmSm90<G, 128>(numRows, a, w, tiles, out, stream);
+      return launchGroupedGemmSm90<G, 128>(numRows, a, aRows, rowSource, w,
+                                           tiles, out, stream);
   }
   if (plan.sm90 || plan.rowTile != G::BM)
     return cudaErrorInvalidValue; // a plan made for other GEMMs
   dim3 grid;
   if ((err = gemmGrid<G>(numRows, &grid)) != cudaSuccess)
     return err;
-  return launchChained(portable, grid, G::Threads, stream, a, w, tiles, out);
+  return launchChained(portable, grid, G::Threads, stream, a, w, tiles, out,
+                       rowSource);
 }
 
 } // namespace cuda

@@ -10,9 +10,12 @@
 //  * Dual (gate/up): the first half of the weight rows are gate rows and
 //    the second half the matching up rows, so a thread holds gate and up of
 //    the same outputs and the epilogue writes silu(gate) * up;
-//  * rows past the tile's end (another expert's, or past the last row, which
-//    TMA fills with zeros) are computed and not stored; consumers whose
-//    rows all lie past the end sit out;
+//  * gathered rows (the permute's row copy fused into gate/up): the
+//    producer warpgroup copies A rows from the source rows the row map
+//    names with cp.async, swizzled as TMA would;
+//  * rows past the tile's end (another expert's, past the last row, which
+//    TMA fills with zeros, or not copied at all when gathered) are computed
+//    and not stored; consumers whose rows all lie past the end sit out;
 //  * blocks run in chunks of up to 8 row tiles of one expert x all column
 //    tiles, row tiles fastest, so the row tiles of one expert read each
 //    weight tile from DRAM once.
@@ -75,8 +78,10 @@ template <class G, int Rows> struct Sm90Tiling {
   /// (1024-byte aligned for the swizzle), then full and empty barriers,
   /// and 1024 bytes of slack to align the dynamic allocation.
   static constexpr int Stages =
-      std::min(5, (227 * 1024 - 1024 - 80) / StageBytes);
-  static constexpr int SmemBytes = Stages * StageBytes + 2 * Stages * 8 + 1024;
+      std::min(5, (227 * 1024 - 1024 - 80 - BM * 4) / StageBytes);
+  /// Then the source row of each tile row (gathered rows).
+  static constexpr int TokensOffset = Stages * StageBytes + 2 * Stages * 8;
+  static constexpr int SmemBytes = TokensOffset + BM * 4 + 1024;
   /// Which GEMMs this path takes: bf16 operands, whole tiles of columns
   /// and reductions.
   static constexpr bool Usable =
@@ -124,6 +129,14 @@ __device__ __forceinline__ void mbarWait(uint32_t bar, int parity) {
                  : "r"(bar), "r"(parity)
                  : "memory");
   } while (!done);
+}
+/// A 16-byte cp.async to a shared-memory address (cached in L2 only, which
+/// fetches 256 bytes, as the TMA loads' L2 promotion does).
+__device__ __forceinline__ void cpAsyncShared16(uint32_t dst, const void *src) {
+  asm volatile(
+      "cp.async.cg.shared.global.L2::256B [%0], [%1], 16;\n" ::"r"(dst),
+      "l"(src)
+      : "memory");
 }
 /// A 2-D bulk tensor copy of the box at (inner, outer) into shared memory.
 __device__ __forceinline__ void tmaLoad(uint32_t dst, const CUtensorMap *map,
@@ -212,11 +225,14 @@ __device__ __forceinline__ void wgmmaM64N128(float (&d)[64], uint64_t a,
 #endif // __CUDA_ARCH_FEAT_SM90_ALL
 
 /// A grouped GEMM as the wgmma kernel takes it: A and the weights as
-/// tensor maps, the tile map and the output.
+/// tensor maps, the tile map, the output and, for gathered rows, A as a
+/// pointer (aMap unused) and the A row each GEMM row reads.
 template <typename In, typename Out> struct Sm90Work {
   CUtensorMap aMap, wMap;
   const RowTile *tiles;
   Out *out;
+  const In *a;
+  const int32_t *rowSource;
   int slots;
 };
 
@@ -251,7 +267,8 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   const int consumers = needed < C::Consumers ? needed : C::Consumers;
   if (threadIdx.x == 0) {
     for (int s = 0; s < C::Stages; ++s) {
-      mbarInit(full(s), 1);
+      // Gathered rows: the weights' TMA and the 128 copying threads.
+      mbarInit(full(s), work.rowSource ? 1 + 128 : 1);
       mbarInit(empty(s), 128 * consumers);
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -263,27 +280,65 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   if (warpgroup == 0) {
     asm volatile(
         "setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(C::ProducerRegs));
-    if (threadIdx.x == 0) {
-      // Weight rows of this block in two halves: Dual takes BN/2 gate rows
-      // and the BN/2 up rows of the same outputs.
-      const int w0 = tile.expert * static_cast<int>(G::WeightRows) + n0;
-      const int w1 = G::Dual ? w0 + G::N : w0 + C::BN / 2;
-      // Only the 64-row boxes of A that hold the tile's rows: the rest of
-      // the A buffer is read by no one (their consumers sit out, or their
-      // products land in rows that are not stored).
-      const int aRows = 64 * static_cast<int>(divUp(tile.end - tile.begin, 64));
-      const int rows = aRows < C::BM ? aRows : C::BM;
-      const int bytes = rows * C::BK * 2 + C::BBytes;
+    // Weight rows of this block in two halves: Dual takes BN/2 gate rows
+    // and the BN/2 up rows of the same outputs.
+    const int w0 = tile.expert * static_cast<int>(G::WeightRows) + n0;
+    const int w1 = G::Dual ? w0 + G::N : w0 + C::BN / 2;
+    const int n = tile.end - tile.begin < C::BM ? tile.end - tile.begin : C::BM;
+    if (!work.rowSource) {
+      if (threadIdx.x == 0) {
+        // Only the 64-row boxes of A that hold the tile's rows: the rest of
+        // the A buffer is read by no one (their consumers sit out, or their
+        // products land in rows that are not stored).
+        const int boxed = 64 * static_cast<int>(divUp(n, 64));
+        const int aRows = boxed < C::BM ? boxed : C::BM;
+        const int bytes = aRows * C::BK * 2 + C::BBytes;
+        for (int kt = 0; kt < KTiles; ++kt) {
+          const int s = kt % C::Stages;
+          if (kt >= C::Stages)
+            mbarWait(empty(s), (kt / C::Stages - 1) & 1);
+          mbarExpectTx(full(s), bytes);
+          for (int r = 0; r < aRows; r += 64)
+            tmaLoad(sA(s) + r * 128, &work.aMap, kt * C::BK, tile.begin + r,
+                    full(s));
+          tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
+          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
+        }
+      }
+    } else if constexpr (C::Consumers == 2) {
+      // Gathered rows (128 x 256 tiles only: the other tiling leaves the
+      // producer 24 registers, too few for this loop): the producer
+      // warpgroup copies A itself, 16 bytes a thread with cp.async, into
+      // the layout the 128-byte swizzle gives (chunk c of row r at chunk
+      // c ^ r % 8); thread 0 loads the weights by TMA. Each thread's
+      // copies arrive on the stage's barrier when they land (the consumers
+      // then fence them into the async proxy wgmma reads through). Rows
+      // past the tile's end are not copied: their products are not stored.
+      // One-row TMA boxes instead measured 2.6 times slower.
+      const int t = threadIdx.x, chunk = t % 8;
+      int32_t *tokens = reinterpret_cast<int32_t *>(
+          smemRaw + (base - smemAddress(smemRaw)) + C::TokensOffset);
+      for (int r = t; r < n; r += 128)
+        tokens[r] = work.rowSource[tile.begin + r];
+      asm volatile("bar.sync 1, 128;\n" ::: "memory");
+      const typename G::In *a = work.a + chunk * 8;
       for (int kt = 0; kt < KTiles; ++kt) {
         const int s = kt % C::Stages;
         if (kt >= C::Stages)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
-        mbarExpectTx(full(s), bytes);
-        for (int r = 0; r < rows; r += 64)
-          tmaLoad(sA(s) + r * 128, &work.aMap, kt * C::BK, tile.begin + r,
-                  full(s));
-        tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
-        tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
+        if (t == 0) {
+          mbarExpectTx(full(s), C::BBytes);
+          tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
+          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
+        }
+        for (int r = t / 8; r < n; r += 16)
+          cpAsyncShared16(sA(s) + r * 128 + ((chunk ^ (r % 8)) << 4),
+                          a + static_cast<int64_t>(tokens[r]) * G::K +
+                              kt * C::BK);
+        asm volatile(
+            "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(
+                full(s))
+            : "memory");
       }
     }
   } else {
@@ -300,6 +355,9 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
     for (int kt = 0; kt < KTiles; ++kt) {
       const int s = kt % C::Stages;
       mbarWait(full(s), (kt / C::Stages) & 1);
+      // Gathered A was written by cp.async, in the generic proxy.
+      if (work.rowSource)
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
       fenceRegisters(acc);
       wgmmaFence();
 #pragma unroll
@@ -405,21 +463,28 @@ inline cudaError_t useSm90(bool *yes) {
 }
 
 /// Launches the wgmma GEMM over numRows rows whose tile map was built with
-/// Rows-row tiles (chained like launchChained).
+/// Rows-row tiles (chained like launchChained). A has aRows rows; GEMM row
+/// r reads A row rowSource[r], or row r without rowSource.
 template <class G, int Rows>
 inline cudaError_t
-launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
-                      const typename G::In *w, const RowTile *tiles,
-                      typename G::Out *out, cudaStream_t stream) {
+launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
+                      const int32_t *rowSource, const typename G::In *w,
+                      const RowTile *tiles, typename G::Out *out,
+                      cudaStream_t stream) {
   using C = Sm90Tiling<G, Rows>;
+  if (rowSource && C::Consumers != 2)
+    return cudaErrorNotSupported; // no gathering producer (see the kernel)
   if (numRows == 0)
     return cudaSuccess;
   const int64_t slots = divUp(numRows, Rows) + G::E;
   const int64_t blocks = slots * C::ColumnTiles;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
-  Sm90Work<typename G::In, typename G::Out> work;
-  cudaError_t err = encodeOperandMap(&work.aMap, a, numRows, G::K, 64);
+  Sm90Work<typename G::In, typename G::Out> work{};
+  // Gathered rows are copied without a tensor map.
+  cudaError_t err = rowSource
+                        ? cudaSuccess
+                        : encodeOperandMap(&work.aMap, a, aRows, G::K, 64);
   if (err == cudaSuccess)
     err = encodeOperandMap(&work.wMap, w,
                            static_cast<int64_t>(G::E) * G::WeightRows, G::K,
@@ -428,6 +493,8 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a,
     return err;
   work.tiles = tiles;
   work.out = out;
+  work.a = a;
+  work.rowSource = rowSource;
   work.slots = static_cast<int>(slots);
   auto *kernel = &groupedGemmSm90<G, Rows>;
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
