@@ -4,6 +4,7 @@ HuggingFace config.json files and keyword arguments, and the command line."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -33,6 +34,17 @@ def test_module_roundtrip_passes_and_cuda():
     cu, h = m.cuda(), m.cuda_header()
     assert 'extern "C" cudaError_t deepseek_v3_moe(' in cu
     assert "size_t deepseek_v3_moe_workspace_size(int64_t num_tokens);" in h
+
+
+def test_lowering_options_pass_through_run():
+    m = Module.load(os.path.join(ROOT, "bench", "layer", "layer.mlir"))
+    default = m.cuda()
+    m.run("moe-lower-to-cuda{fuse-gather=true}")
+    fused = m.cuda()  # already EmitC: printed as lowered
+    assert "v3_layer_k2_gather(" in default and "v3_layer_k2_gather(" not in fused
+    with pytest.raises(MoeError) as err:
+        m.copy().run("moe-lower-to-cuda{fuse-gathr=true}")
+    assert "fuse-gathr" in str(err.value)
 
 
 def test_parse_error_has_location():
@@ -181,6 +193,25 @@ def test_cli_compiles_mlir_and_reports_errors(tmp_path):
     assert f"{bad}:2:3: error: custom op 'moe.bogus' is unknown" in run.stderr
     run = run_cli("compile", str(bad), "-o", str(tmp_path / "bad"), "--training")
     assert run.returncode == 1 and "apply to a config.json input" in run.stderr
+
+
+def test_cli_fuse_gather_drops_the_rows_buffer(tmp_path):
+    runs = {}
+    for flag in ([], ["--fuse-gather"]):
+        out = tmp_path / ("fused" if flag else "copied")
+        run = run_cli("compile", os.path.join(HF, "deepseek-v3.json"), "-o", str(out),
+                      "--name", "v3", *flag)
+        assert run.returncode == 0, run.stderr
+        runs[bool(flag)] = ((out / "v3.cu").read_text(), (out / "summary.txt").read_text())
+    copied, fused = runs[False][0], runs[True][0]
+    # The permute's row copy kernel and its [T*8, 7168] bf16 buffer are gone;
+    # the gate/up GEMM reads the input through the row-to-token map instead.
+    rows_buffer = "moe::cuda::wsBytes((moe_T * 8) * 14336);"
+    assert "permuteGatherBody" in copied and "permuteGatherBody" not in fused
+    assert copied.count(rows_buffer) == 2 * fused.count(rows_buffer) == 4
+    assert re.search(r"launchGroupedGemm<v3_k3_up_spec>\(v3_k3_up, v3_k3_plan, v3_k3_rows, "
+                     r"v1, moe_T, moe_buf\d+,", fused)
+    assert "fuse-gather" in runs[True][1] and "fuse-gather" not in runs[False][1]
 
 
 def test_cli_help():
