@@ -47,9 +47,8 @@ def ConvertMoeToEmitC : Pass<"convert-moe-to-emitc", "::mlir::ModuleOp"> {
     permute's row-to-token map. That saves the copy kernel and its
     [T*K, H] workspace (470 MB for DeepSeek-V3 at T = 4096), but on sm_90
     the gathering GEMM loses more than the copy costs (its rows come by
-    cp.async instead of TMA: the layer takes 9.8 instead of 9.5 ms at
-    T = 4096, docs/performance.md), so it is off unless memory matters
-    more.
+    cp.async instead of TMA: the layer is 0.2-0.3 ms slower at T = 4096,
+    docs/performance.md), so it is off unless memory matters more.
   }];
   let options = [
     Option<"fuseGather", "fuse-gather", "bool", /*default=*/"false",
