@@ -6,11 +6,13 @@
 // skewed expert loads, empty experts; rows in order, and gathered: GEMM
 // row r reading row src[r] of T source rows, as the layer's gate/up reads
 // the permute's input), then timed at T*K rows for T = 64, 4096, 16384
-// and 65536.
+// and 65536. The shared expert (one expert over all rows) is checked and
+// timed at 1, 64 and 300 rows on the wgmma path, unsplit and split-K.
 //   nvcc -std=c++17 -O3 -Iinclude -gencode arch=compute_90a,code=sm_90a
 //       bench/experts/gemm_test.cu -o gemm_test
 //   ./gemm_test                  all checks and timings
-//   ./gemm_test check [PATH]     the checks only (of PATH)
+//   ./gemm_test check [PATH]     the checks only (of PATH; 3: the shared
+//                                expert, planned and split-K)
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
 // MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows;
@@ -30,12 +32,31 @@ using bf16 = __nv_bfloat16;
 constexpr int E = 256, H = 7168, I = 2048;
 using G1 = GemmSpec<bf16, bf16, E, I, H, true>;
 using G2 = GemmSpec<bf16, bf16, E, H, I, false>;
+// One expert over all rows (the shared expert), split-K at small T.
+using S1 = GemmSpec<bf16, bf16, 1, I, H, true>;
+using S2 = GemmSpec<bf16, bf16, 1, H, I, false>;
 
 static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off,
                                                            int64_t rows,
                                                            RowTile *t,
                                                            int rowTile) {
   rowTilesBody<G1>(off, rows, t, rowTile);
+}
+static __global__ __launch_bounds__(1024) void sharedTiles(int64_t rows,
+                                                           RowTile *t) {
+  rowTilesBody<S1>(nullptr, rows, t, 128);
+}
+static __global__ __launch_bounds__(256) void shared1(const bf16 *a,
+                                                      const bf16 *w,
+                                                      const RowTile *t, bf16 *o,
+                                                      const int32_t *src) {
+  groupedGemmBody<S1>(a, w, t, o, src);
+}
+static __global__ __launch_bounds__(256) void shared2(const bf16 *a,
+                                                      const bf16 *w,
+                                                      const RowTile *t, bf16 *o,
+                                                      const int32_t *src) {
+  groupedGemmBody<S2>(a, w, t, o, src);
 }
 static __global__ __launch_bounds__(256) void gemm1(const bf16 *a,
                                                     const bf16 *w,
@@ -195,16 +216,16 @@ int main(int argc, char **argv) {
     const int64_t aRows = gather ? (rows + 7) / 8 : rows;
     cudaError_t e1 =
         path == 1 ? launchGroupedGemmSm90<G1, 256>(rows, x, aRows, rowSource,
-                                                   wgu, tiles, h, 0)
+                                                   wgu, tiles, h, nullptr, 0)
                   : launchGroupedGemm<G1>(gemm1, plan, rows, x, aRows,
-                                          rowSource, wgu, tiles, h, 0);
+                                          rowSource, wgu, tiles, h, nullptr, 0);
     if (mid)
       cudaEventRecord(mid);
     cudaError_t e2 =
         path == 1 ? launchGroupedGemmSm90<G2, 256>(rows, h, rows, nullptr, wd,
-                                                   tiles, y, 0)
+                                                   tiles, y, nullptr, 0)
                   : launchGroupedGemm<G2>(gemm2, plan, rows, h, rows, nullptr,
-                                          wd, tiles, y, 0);
+                                          wd, tiles, y, nullptr, 0);
     if (e1 != cudaSuccess || e2 != cudaSuccess)
       std::printf("launch failed: %s\n",
                   cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));
@@ -281,6 +302,81 @@ int main(int argc, char **argv) {
       cudaFree(hRef);
       cudaFree(yRef);
     }
+  // The shared expert (one expert over all rows) on the wgmma path, as
+  // planned and with split-K (a partial buffer given): both against the
+  // reference, the split run twice bitwise, and their times.
+  if (only < 0 || only == 3) {
+    float *partial;
+    // Partial sums: at most 600 rows x 2I (gate/up at 300 rows, 2 splits).
+    cudaMalloc(&partial, 64 << 20);
+    for (int64_t rows : {1, 64, 300}) {
+      std::vector<int32_t> hOff(E + 1, static_cast<int32_t>(rows));
+      hOff[0] = 0;
+      cudaMemcpy(off, hOff.data(), (E + 1) * 4, cudaMemcpyHostToDevice);
+      cudaMalloc(&hRef, rows * I * 2);
+      cudaMalloc(&yRef, rows * H * 4);
+      refGemm1<<<(rows * I + 255) / 256, 256>>>(x, nullptr, wgu, off, rows,
+                                                hRef);
+      refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
+      std::vector<uint16_t> first;
+      for (bool split : {false, true}) {
+        float *p = split ? partial : nullptr;
+        auto run = [&] {
+          sharedTiles<<<1, 1024>>>(rows, tiles);
+          cudaError_t e1 =
+              launchGroupedGemm<S1>(shared1, GemmPlan{128, true}, rows, x, rows,
+                                    nullptr, wgu, tiles, h, p, 0);
+          cudaError_t e2 =
+              launchGroupedGemm<S2>(shared2, GemmPlan{128, true}, rows, h, rows,
+                                    nullptr, wd, tiles, y, p, 0);
+          return e1 != cudaSuccess ? e1 : e2;
+        };
+        cudaError_t err = run();
+        if (err == cudaSuccess)
+          err = cudaDeviceSynchronize();
+        std::vector<uint16_t> gy(rows * H), gy2(rows * H);
+        std::vector<float> ry(rows * H);
+        cudaMemcpy(gy.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
+        cudaMemcpy(ry.data(), yRef, rows * H * 4, cudaMemcpyDeviceToHost);
+        run();
+        cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
+        double yErr = 0, yMax = 0;
+        for (size_t i = 0; i < gy.size(); ++i) {
+          uint32_t u = static_cast<uint32_t>(gy[i]) << 16;
+          float v;
+          std::memcpy(&v, &u, 4);
+          yErr = std::max(yErr, (double)std::fabs(v - ry[i]));
+          yMax = std::max(yMax, (double)std::fabs(ry[i]));
+        }
+        cudaEvent_t a, b;
+        cudaEventCreate(&a);
+        cudaEventCreate(&b);
+        std::vector<float> ts;
+        for (int i = 0; i < 11; ++i) {
+          cudaEventRecord(a);
+          run();
+          cudaEventRecord(b);
+          cudaEventSynchronize(b);
+          float ms;
+          cudaEventElapsedTime(&ms, a, b);
+          ts.push_back(ms);
+        }
+        std::sort(ts.begin(), ts.end());
+        const bool ok = err == cudaSuccess && yErr <= 1e-2 * yMax && gy == gy2;
+        std::printf(
+            "check shared expert rows=%-5lld splits %d|%d: %s; y max "
+            "err %.3g of %.3g%s; %.3f ms\n",
+            (long long)rows, split ? gemmSplits(rows, H / 64, I / 128) : 1,
+            split ? gemmSplits(rows, I / 64, H / 256) : 1, ok ? "ok" : "FAILED",
+            yErr, yMax,
+            gy == gy2 ? ", two runs bitwise equal" : ", RUNS DIFFER", ts[5]);
+        failures += !ok;
+      }
+      cudaFree(hRef);
+      cudaFree(yRef);
+    }
+    cudaFree(partial);
+  }
   // Timing.
   if (checkOnly) {
     std::printf("gemm test: %d failures\n", failures);

@@ -45,6 +45,40 @@ std::string mlir::moe::emitcuda::rowsExprOf(Value value) {
   return kTokens;
 }
 
+/// The f32 partial sums the wgmma path may split K into (gemmSplits of the
+/// runtime): "splitRows(rows, K / 64, column tiles) * width" floats, or
+/// nothing for shapes the wgmma kernel does not take (N in whole 128- or
+/// 256-column tiles, K in 64-element steps).
+static std::optional<std::string> splitFloats(StringRef rows, int64_t n,
+                                              int64_t k, bool dual) {
+  int64_t outCols = dual ? 128 : 256;
+  if (n % outCols != 0 || k % 64 != 0)
+    return std::nullopt;
+  return llvm::formatv("moe::cuda::splitRows({0}, {1}, {2}) * {3}", rows,
+                       k / 64, n / outCols, dual ? 2 * n : n)
+      .str();
+}
+
+/// The partial sums of a router GEMM or a shared expert (gate/up and down
+/// run one after the other and share them), if any of its GEMMs can split.
+static std::optional<std::string> splitPartial(Operation *op) {
+  if (auto gate = dyn_cast<GateOp>(op))
+    return splitFloats(rowsExprOf(gate.getInput()),
+                       gate.getWeight().getType().getDimSize(0),
+                       gate.getInput().getType().getDimSize(1), false);
+  auto ffn = cast<ExpertFFNOp>(op);
+  if (ffn.getOffsets())
+    return std::nullopt;
+  std::string rows = rowsExprOf(ffn.getRows());
+  int64_t hidden = ffn.getRows().getType().getDimSize(1);
+  int64_t inter = ffn.getDown().getType().getDimSize(2);
+  std::optional<std::string> up = splitFloats(rows, inter, hidden, true);
+  std::optional<std::string> down = splitFloats(rows, hidden, inter, false);
+  if (up && down)
+    return "std::max<int64_t>(" + *up + ", " + *down + ")";
+  return up ? up : down;
+}
+
 /// Tile slots of a grouped GEMM over `rows` rows and `experts` experts.
 static std::string tileSlots(StringRef rows, int64_t experts) {
   return llvm::formatv("(moe::cuda::divUp({0}, {1}) + {2})", rows, kRowTile,
@@ -53,17 +87,31 @@ static std::string tileSlots(StringRef rows, int64_t experts) {
 }
 
 SmallVector<Scratch> mlir::moe::emitcuda::gemmScratch(Operation *op) {
-  Type tile = opaque(op->getContext(), "moe::cuda::RowTile");
-  if (auto gate = dyn_cast<GateOp>(op))
-    return {Scratch{tile, tileSlots(rowsExprOf(gate.getInput()), 1),
-                    kRowTileBytes}};
+  MLIRContext *ctx = op->getContext();
+  Type tile = opaque(ctx, "moe::cuda::RowTile");
+  Type f32 = Float32Type::get(ctx);
+  // Single-expert GEMMs (the router, the shared expert) have few tiles at
+  // small T: where the wgmma kernel takes them they get f32 partial sums
+  // to split K into (splitPartial).
+  if (auto gate = dyn_cast<GateOp>(op)) {
+    std::string rows = rowsExprOf(gate.getInput());
+    SmallVector<Scratch> scratch = {
+        Scratch{tile, tileSlots(rows, 1), kRowTileBytes}};
+    if (std::optional<std::string> partial = splitPartial(gate))
+      scratch.push_back(Scratch{f32, *partial, 4});
+    return scratch;
+  }
   auto ffn = cast<ExpertFFNOp>(op);
   int64_t experts = ffn.getGateUp().getType().getDimSize(0);
   int64_t inter = ffn.getDown().getType().getDimSize(2);
   Type elem = ffn.getRows().getType().getElementType();
   std::string rows = rowsExprOf(ffn.getRows());
-  return {Scratch{tile, tileSlots(rows, experts), kRowTileBytes},
-          Scratch{elem, rows, inter * (elem.getIntOrFloatBitWidth() / 8)}};
+  SmallVector<Scratch> scratch = {
+      Scratch{tile, tileSlots(rows, experts), kRowTileBytes},
+      Scratch{elem, rows, inter * (elem.getIntOrFloatBitWidth() / 8)}};
+  if (std::optional<std::string> partial = splitPartial(ffn))
+    scratch.push_back(Scratch{f32, *partial, 4});
+  return scratch;
 }
 
 static LogicalResult missingBuffers(Operation *op) {
@@ -146,14 +194,19 @@ struct GemmEmitter {
 
   /// The GEMM launch over `rows` rows as planned: the wgmma kernel or
   /// `kernel` (the portable one). Row r reads row r of `a`, or with
-  /// `gather` row rowToken[r] of the permute's input.
+  /// `gather` row rowToken[r] of the permute's input. With `partial` (f32
+  /// partial sums) the wgmma kernel may split K.
   void launch(StringRef spec, StringRef kernel, Value rows, Value a, Value w,
-              Value out, std::optional<GatheredRows> gather = std::nullopt) {
+              Value out, std::optional<GatheredRows> gather = std::nullopt,
+              Value partial = Value()) {
     ImplicitLocOpBuilder &b = ctx.body;
     SmallVector<Attribute> args = {emitc::OpaqueAttr::get(mctx, kernel),
                                    emitc::OpaqueAttr::get(mctx, plan)};
-    for (int64_t i = 0; i < 8; ++i)
+    for (int64_t i = 0; i < 9; ++i)
       args.push_back(b.getIndexAttr(i));
+    if (!partial)
+      partial =
+          emitc::LiteralOp::create(b, pointer(mctx, b.getF32Type()), "nullptr");
     Value aRows = rows, rowSource;
     if (gather) {
       a = gather->input;
@@ -168,7 +221,8 @@ struct GemmEmitter {
     Value err =
         emitc::CallOpaqueOp::create(
             b, opaque(mctx, "cudaError_t"), "moe::cuda::launchGroupedGemm",
-            ValueRange{rows, a, aRows, rowSource, w, tiles, out, ctx.stream},
+            ValueRange{rows, a, aRows, rowSource, w, tiles, out, partial,
+                       ctx.stream},
             b.getArrayAttr(args),
             b.getArrayAttr({emitc::OpaqueAttr::get(mctx, spec)}))
             .getResult(0);
@@ -203,7 +257,8 @@ LogicalResult mlir::moe::emitcuda::emitGate(Operation *operation,
   Value none = emitc::LiteralOp::create(b, constPointer(mctx, b.getI32Type()),
                                         "nullptr");
   g.tileMap({spec}, ctx.prefix + "_tiles", none, rowsValue);
-  g.launch(spec, ctx.prefix, rowsValue, input, weight, logits);
+  g.launch(spec, ctx.prefix, rowsValue, input, weight, logits, std::nullopt,
+           splitPartial(op) ? ctx.scratch(1) : Value());
   return success();
 }
 
@@ -251,8 +306,10 @@ LogicalResult mlir::moe::emitcuda::emitExpertFFN(Operation *operation,
                             b, constPointer(mctx, b.getI32Type()), "nullptr");
   g.tileMap({up + "_spec", dn + "_spec"}, ctx.prefix + "_tiles", off,
             rowsValue);
-  g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf, gathered);
-  g.launch(dn + "_spec", dn, rowsValue, hbuf, down, out);
+  // The shared expert (no offsets) may split K into its partial sums.
+  Value partial = splitPartial(op) ? ctx.scratch(2) : Value();
+  g.launch(up + "_spec", up, rowsValue, rows, gateUp, hbuf, gathered, partial);
+  g.launch(dn + "_spec", dn, rowsValue, hbuf, down, out, std::nullopt, partial);
   if (offsets) {
     // Rows past offsets[E] belong to no expert: zero.
     std::string zero = ctx.prefix + "_zero";

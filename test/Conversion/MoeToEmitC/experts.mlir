@@ -15,8 +15,11 @@
 // CHECK: %[[ROWTILE:.*]] = literal "gate_k0_plan.rowTile" : i32
 // CHECK: call_opaque "moe::cuda::launchChained"({{.*}}, %[[NONE]], {{.*}}, %[[ROWTILE]]) {args = [#emitc.opaque<"gate_k0_tiles">
 // Rows in order: A has as many rows as the GEMM and no row map.
+// CHECK: %[[NOSPLIT:.*]] = literal "nullptr" : !emitc.ptr<!emitc.opaque<"float">>
 // CHECK: %[[NOMAP:.*]] = literal "nullptr" : !emitc.ptr<!emitc.opaque<"const int32_t">>
-// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS:.*]], %arg0, %[[ROWS]], %[[NOMAP]], %arg1, %{{.*}}, %arg2, %arg5) {args = [#emitc.opaque<"gate_k0">, #emitc.opaque<"gate_k0_plan">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index, 6 : index, 7 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
+// 64 experts are not a whole 256-column tile of the wgmma kernel: no
+// partial sums to split K into.
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS:.*]], %arg0, %[[ROWS]], %[[NOMAP]], %arg1, %{{.*}}, %arg2, %[[NOSPLIT]], %arg5) {args = [#emitc.opaque<"gate_k0">, #emitc.opaque<"gate_k0_plan">, 0 : index, 1 : index, 2 : index, 3 : index, 4 : index, 5 : index, 6 : index, 7 : index, 8 : index], template_args = [#emitc.opaque<"gate_k0_spec">]}
 func.func @gate(%x: tensor<?x128xbf16>, %w: tensor<64x128xbf16>) -> tensor<?x64xf32> {
   %z = moe.gate %x, %w : tensor<?x128xbf16>, tensor<64x128xbf16> -> tensor<?x64xf32>
   return %z : tensor<?x64xf32>
@@ -51,4 +54,22 @@ func.func @routed(%rows: tensor<?x128xbf16>, %off: tensor<9xi32>, %gu: tensor<8x
   %y = moe.expert_ffn %rows offsets %off weights %gu, %d
       : (tensor<?x128xbf16>, tensor<9xi32>, tensor<8x128x128xbf16>, tensor<8x128x64xbf16>) -> tensor<?x128xbf16>
   return %y : tensor<?x128xbf16>
+}
+
+// A router of 256 experts and a shared expert in whole wgmma tiles: f32
+// partial sums whose size follows the split count (gemmSplits) of the rows;
+// the shared expert's two GEMMs share one buffer.
+// CHECK-LABEL: emitc.func @split_workspace_size(
+// CHECK: moe_total += moe::cuda::wsBytes((moe::cuda::divUp(moe_T, 128) + 1) * 16);
+// CHECK-NEXT: moe_total += moe::cuda::wsBytes(moe::cuda::splitRows(moe_T, 4, 1) * 256 * 4);
+// CHECK: moe_total += moe::cuda::wsBytes(std::max<int64_t>(moe::cuda::splitRows(moe_T, 4, 1) * 256, moe::cuda::splitRows(moe_T, 2, 1) * 256) * 4);
+// CHECK-LABEL: emitc.func @split(
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%{{.*}}, %arg0, %{{.*}}, %{{.*}}, %arg1, %{{.*}}, %{{.*}}, %[[P0:.*]], %arg8) {args = [#emitc.opaque<"split_k0">
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"({{.*}}, %[[P1:.*]], %arg8) {args = [#emitc.opaque<"split_k1_up">
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"({{.*}}, %[[P1]], %arg8) {args = [#emitc.opaque<"split_k1_down">
+func.func @split(%x: tensor<?x256xbf16>, %w: tensor<256x256xbf16>, %gu: tensor<1x256x256xbf16>, %d: tensor<1x256x128xbf16>) -> (tensor<?x256xf32>, tensor<?x256xbf16>) {
+  %z = moe.gate %x, %w : tensor<?x256xbf16>, tensor<256x256xbf16> -> tensor<?x256xf32>
+  %y = moe.expert_ffn %x weights %gu, %d
+      : (tensor<?x256xbf16>, tensor<1x256x256xbf16>, tensor<1x256x128xbf16>) -> tensor<?x256xbf16>
+  return %z, %y : tensor<?x256xf32>, tensor<?x256xbf16>
 }

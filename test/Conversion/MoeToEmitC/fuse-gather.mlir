@@ -19,9 +19,9 @@
 // CHECK: verbatim "const moe::cuda::PermuteWorkspace<fused_k0_spec> fused_k0_ws = {{.*}}" args %{{.*}}, %{{.*}}, %{{.*}}, %[[ROWTOKEN:[^ ]*]] :
 // CHECK-NOT: fused_k0_gather
 // CHECK: %[[T:.*]] = literal "moe_T" : i64
-// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS:.*]], %arg0, %[[T]], %[[ROWTOKEN]], %arg3, %[[TILES:.*]], %[[H:.*]], %arg8) {args = [#emitc.opaque<"fused_k1_up">
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS:.*]], %arg0, %[[T]], %[[ROWTOKEN]], %arg3, %[[TILES:.*]], %[[H:.*]], %[[NOSPLIT:.*]], %arg8) {args = [#emitc.opaque<"fused_k1_up">
 // CHECK: %[[NOMAP:.*]] = literal "nullptr" : !emitc.ptr<!emitc.opaque<"const int32_t">>
-// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS]], %[[H]], %[[ROWS]], %[[NOMAP]], %arg4, %[[TILES]], %{{.*}}, %arg8) {args = [#emitc.opaque<"fused_k1_down">
+// CHECK: call_opaque "moe::cuda::launchGroupedGemm"(%[[ROWS]], %[[H]], %[[ROWS]], %[[NOMAP]], %arg4, %[[TILES]], %{{.*}}, %{{.*}}, %arg8) {args = [#emitc.opaque<"fused_k1_down">
 
 // Without fuse-gather (the default) the permute copies the rows.
 // COPY-LABEL: emitc.func @fused_workspace_size(

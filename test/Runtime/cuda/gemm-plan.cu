@@ -1,7 +1,8 @@
 // The host side of the grouped expert GEMMs (include/moe/Runtime/cuda/
 // Experts.cuh, ExpertsSm90.cuh): the wgmma tilings' limits (shared memory,
 // registers before and after setmaxnreg), the tile-map bound, the wgmma
-// launch's block order over the tile chunks and planning without a GPU.
+// launch's block order over the tile chunks, the split-K counts and
+// planning without a GPU.
 // Runs on the CPU.
 // REQUIRES: nvcc
 // RUN: %nvcc -gencode arch=compute_90a,code=sm_90a %s -o %t
@@ -177,6 +178,35 @@ int main() {
   CHECK(planGemms<SmallRouter>(&small) == cudaSuccess && small.rowTile == 128 &&
             !small.sm90,
         "portable plan for the small router");
+
+  // Split-K counts: powers of two up to 8 that divide the reduction steps
+  // and keep the blocks within 128; nothing once the tiles fill the GPU.
+  struct SplitCase {
+    int64_t rows;
+    int kTiles, columnTiles, splits;
+  } splitCases[] = {
+      {1, 112, 1, 8},    // the V3 router at T = 1
+      {4096, 112, 1, 4}, // ... at T = 4096: 32 tiles
+      {16384, 112, 1, 1},
+      {1, 112, 16, 8},   // the shared gate/up at T = 1: 16 column tiles
+      {300, 112, 16, 2}, // 3 row tiles
+      {4096, 112, 16, 1},
+      {1, 32, 28, 4}, // the shared down: 28 column tiles
+      {64, 32, 28, 4},
+      {129, 32, 28, 2},
+      {1, 7, 1, 1}, // 7 steps do not halve
+      {1, 2, 1, 2},
+      {0, 112, 1, 8}, // no rows: nothing to split, but no harm either
+  };
+  for (const SplitCase &c : splitCases) {
+    const int s = gemmSplits(c.rows, c.kTiles, c.columnTiles);
+    CHECK(s == c.splits, "gemmSplits(%lld, %d, %d) = %d, expected %d",
+          (long long)c.rows, c.kTiles, c.columnTiles, s, c.splits);
+    CHECK(splitRows(c.rows, c.kTiles, c.columnTiles) ==
+              (c.splits > 1 ? c.splits * c.rows : 0),
+          "splitRows(%lld, %d, %d)", (long long)c.rows, c.kTiles,
+          c.columnTiles);
+  }
 
   std::printf("gemm-plan: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;

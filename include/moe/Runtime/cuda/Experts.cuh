@@ -102,6 +102,35 @@ __host__ __device__ inline bool chunkBlock(const RowTile *tiles, int64_t slots,
   return true;
 }
 
+/// Split-K for the GEMMs whose tiles alone leave most of the GPU idle (the
+/// router and the shared expert at small T; the wgmma path only): each
+/// tile's blocks add disjoint K ranges into f32 partial sums, a second
+/// kernel adds them in split order and finishes them. The count depends on
+/// the shape and the rows only, so results do not depend on the device.
+constexpr int kSplitTargetBlocks = 128, kMaxSplits = 8;
+
+/// Splits of a GEMM over `rows` rows with kTiles 64-element reduction steps
+/// and columnTiles column tiles of 128-row tiles: the largest power of two
+/// up to kMaxSplits that divides kTiles and keeps the blocks within
+/// kSplitTargetBlocks.
+__host__ __device__ inline int gemmSplits(int64_t rows, int kTiles,
+                                          int columnTiles) {
+  const int64_t blocks = divUp(rows, 128) * columnTiles;
+  int s = 1;
+  while (2 * s <= kMaxSplits && kTiles % (2 * s) == 0 &&
+         blocks * 2 * s <= kSplitTargetBlocks)
+    s *= 2;
+  return s;
+}
+
+/// Rows of the f32 partial sums such a GEMM needs (splits x rows; none
+/// unsplit): the workspace expression of the launchers.
+__host__ __device__ inline int64_t splitRows(int64_t rows, int kTiles,
+                                             int columnTiles) {
+  const int s = gemmSplits(rows, kTiles, columnTiles);
+  return s > 1 ? s * rows : 0;
+}
+
 /// Row-tile slots a grouped GEMM over numRows rows may need.
 template <class G>
 __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
@@ -397,14 +426,16 @@ template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
 /// Launches a grouped GEMM over numRows rows as planned: the wgmma kernel,
 /// or `portable` (a kernel running groupedGemmBody<G>) on the grid of
 /// gemmGrid. A has aRows rows; GEMM row r reads A row rowSource[r] (the
-/// permute's gather fused into the GEMM), or row r without rowSource.
+/// permute's gather fused into the GEMM), or row r without rowSource. With
+/// `partial` (splitRows(numRows, ...) rows of f32 sums) the wgmma path may
+/// split K (gemmSplits).
 template <class G, typename... Params>
 inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
                                      int64_t numRows, const typename G::In *a,
                                      int64_t aRows, const int32_t *rowSource,
                                      const typename G::In *w,
                                      const RowTile *tiles, typename G::Out *out,
-                                     cudaStream_t stream) {
+                                     float *partial, cudaStream_t stream) {
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
@@ -413,7 +444,7 @@ inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
   if constexpr (Sm90Tiling<G, 128>::Usable) {
     if (plan.sm90 && plan.rowTile == 128)
       return launchGroupedGemmSm90<G, 128>(numRows, a, aRows, rowSource, w,
-                                           tiles, out, stream);
+                                           tiles, out, partial, stream);
   }
   if (plan.sm90 || plan.rowTile != G::BM)
     return cudaErrorInvalidValue; // a plan made for other GEMMs

@@ -234,6 +234,11 @@ template <typename In, typename Out> struct Sm90Work {
   const In *a;
   const int32_t *rowSource;
   int slots;
+  /// Split-K (see gemmSplits): splits > 1 blocks per tile, each adding a
+  /// K range into f32 partial sums [splits, rows, Dual ? 2N : N].
+  int splits;
+  int64_t rows;
+  float *partial;
 };
 
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
@@ -249,9 +254,12 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   using C = Sm90Tiling<G, Rows>;
   extern __shared__ uint8_t smemRaw[];
   chainedStart();
+  // Splits outermost, then the chunked order of the tiles.
+  const int64_t perSplit = static_cast<int64_t>(work.slots) * C::ColumnTiles;
+  const int split = static_cast<int>(blockIdx.x / perSplit);
   int slot, column;
-  if (!chunkBlock(work.tiles, work.slots, blockIdx.x, C::ColumnTiles, &slot,
-                  &column))
+  if (!chunkBlock(work.tiles, work.slots, blockIdx.x % perSplit, C::ColumnTiles,
+                  &slot, &column))
     return;
   const RowTile tile = work.tiles[slot];
   const uint32_t base = (smemAddress(smemRaw) + 1023u) & ~1023u;
@@ -275,6 +283,8 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
   }
   __syncthreads();
   constexpr int KTiles = G::K / C::BK;
+  // This block's reduction steps: all, or its split's share.
+  const int kCount = KTiles / work.splits, kFirst = split * kCount;
   const int n0 = column * C::OutCols;
   const int warpgroup = threadIdx.x / 128;
   if (warpgroup == 0) {
@@ -293,16 +303,15 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
         const int boxed = 64 * static_cast<int>(divUp(n, 64));
         const int aRows = boxed < C::BM ? boxed : C::BM;
         const int bytes = aRows * C::BK * 2 + C::BBytes;
-        for (int kt = 0; kt < KTiles; ++kt) {
-          const int s = kt % C::Stages;
+        for (int kt = 0; kt < kCount; ++kt) {
+          const int s = kt % C::Stages, k = (kFirst + kt) * C::BK;
           if (kt >= C::Stages)
             mbarWait(empty(s), (kt / C::Stages - 1) & 1);
           mbarExpectTx(full(s), bytes);
           for (int r = 0; r < aRows; r += 64)
-            tmaLoad(sA(s) + r * 128, &work.aMap, kt * C::BK, tile.begin + r,
-                    full(s));
-          tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
-          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
+            tmaLoad(sA(s) + r * 128, &work.aMap, k, tile.begin + r, full(s));
+          tmaLoad(sB(s), &work.wMap, k, w0, full(s));
+          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, k, w1, full(s));
         }
       }
     } else if constexpr (C::Consumers == 2) {
@@ -322,19 +331,18 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
         tokens[r] = work.rowSource[tile.begin + r];
       asm volatile("bar.sync 1, 128;\n" ::: "memory");
       const typename G::In *a = work.a + chunk * 8;
-      for (int kt = 0; kt < KTiles; ++kt) {
-        const int s = kt % C::Stages;
+      for (int kt = 0; kt < kCount; ++kt) {
+        const int s = kt % C::Stages, k = (kFirst + kt) * C::BK;
         if (kt >= C::Stages)
           mbarWait(empty(s), (kt / C::Stages - 1) & 1);
         if (t == 0) {
           mbarExpectTx(full(s), C::BBytes);
-          tmaLoad(sB(s), &work.wMap, kt * C::BK, w0, full(s));
-          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, kt * C::BK, w1, full(s));
+          tmaLoad(sB(s), &work.wMap, k, w0, full(s));
+          tmaLoad(sB(s) + C::BBytes / 2, &work.wMap, k, w1, full(s));
         }
         for (int r = t / 8; r < n; r += 16)
           cpAsyncShared16(sA(s) + r * 128 + ((chunk ^ (r % 8)) << 4),
-                          a + static_cast<int64_t>(tokens[r]) * G::K +
-                              kt * C::BK);
+                          a + static_cast<int64_t>(tokens[r]) * G::K + k);
         asm volatile(
             "cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(
                 full(s))
@@ -352,7 +360,7 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
     for (int i = 0; i < C::Acc; ++i)
       acc[i] = 0.0f;
     const uint32_t aOffset = consumer * 64 * 128;
-    for (int kt = 0; kt < KTiles; ++kt) {
+    for (int kt = 0; kt < kCount; ++kt) {
       const int s = kt % C::Stages;
       mbarWait(full(s), (kt / C::Stages) & 1);
       // Gathered A was written by cp.async, in the generic proxy.
@@ -384,6 +392,28 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
     // row 16 * warp + lane / 4 (+ 8 for i % 4 >= 2); Dual: gate in the
     // first half, up in the second.
     const int lane = threadIdx.x % kWarpSize, warp = (threadIdx.x / 32) % 4;
+    if (work.splits > 1) {
+      // Raw sums of this split (Dual: gate columns, then up ones), for
+      // splitReduceKernel.
+      constexpr int64_t Width = G::Dual ? 2 * G::N : G::N;
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int64_t r =
+            tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
+        if (r >= tile.end)
+          continue;
+        float *row = work.partial + (split * work.rows + r) * Width;
+#pragma unroll
+        for (int j = 0; j < C::BN / 8; ++j) {
+          const int i = 4 * j + 2 * half, c = 8 * j + 2 * (lane % 4);
+          const int64_t at = !G::Dual        ? n0 + c
+                             : c < C::BN / 2 ? n0 + c
+                                             : G::N + n0 + c - C::BN / 2;
+          storePair(row + at, acc[i], acc[i + 1]);
+        }
+      }
+      return;
+    }
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int64_t r =
@@ -415,6 +445,37 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
            "build with -gencode arch=compute_90a,code=sm_90a\n");
   __trap();
 #endif
+}
+
+/// Adds the splits of a split-K GEMM in order and finishes the sums as the
+/// unsplit kernel's epilogue does (Dual: silu(gate) * up), rounded to Out.
+template <class G>
+__global__ void __launch_bounds__(256)
+    splitReduceKernel(const float *partial, int splits, int64_t rows,
+                      typename G::Out *out) {
+  chainedStart();
+  constexpr int64_t Width = G::Dual ? 2 * G::N : G::N;
+  const int64_t pairs = rows * (G::N / 2);
+  for (int64_t p = blockIdx.x * 256ll + threadIdx.x; p < pairs;
+       p += static_cast<int64_t>(gridDim.x) * 256) {
+    const int64_t r = p / (G::N / 2), c = p % (G::N / 2) * 2;
+    float g0 = 0.0f, g1 = 0.0f, u0 = 0.0f, u1 = 0.0f;
+    for (int s = 0; s < splits; ++s) {
+      const float *row = partial + (s * rows + r) * Width;
+      const float2 g = *reinterpret_cast<const float2 *>(row + c);
+      g0 = __fadd_rn(g0, g.x);
+      g1 = __fadd_rn(g1, g.y);
+      if constexpr (G::Dual) {
+        const float2 u = *reinterpret_cast<const float2 *>(row + G::N + c);
+        u0 = __fadd_rn(u0, u.x);
+        u1 = __fadd_rn(u1, u.y);
+      }
+    }
+    if constexpr (G::Dual)
+      storePair(out + r * G::N + c, siluMul(g0, u0), siluMul(g1, u1));
+    else
+      storePair(out + r * G::N + c, g0, g1);
+  }
 }
 
 /// The row-major [rows, k] bf16 matrix at `data` as a tensor map of
@@ -470,14 +531,18 @@ inline cudaError_t
 launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
                       const int32_t *rowSource, const typename G::In *w,
                       const RowTile *tiles, typename G::Out *out,
-                      cudaStream_t stream) {
+                      float *partial, cudaStream_t stream) {
   using C = Sm90Tiling<G, Rows>;
   if (rowSource && C::Consumers != 2)
     return cudaErrorNotSupported; // no gathering producer (see the kernel)
   if (numRows == 0)
     return cudaSuccess;
   const int64_t slots = divUp(numRows, Rows) + G::E;
-  const int64_t blocks = slots * C::ColumnTiles;
+  // Split-K where the tiles alone leave the GPU idle (and a partial
+  // buffer was given).
+  const int splits =
+      partial ? gemmSplits(numRows, G::K / C::BK, C::ColumnTiles) : 1;
+  const int64_t blocks = slots * C::ColumnTiles * splits;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   Sm90Work<typename G::In, typename G::Out> work{};
@@ -495,6 +560,9 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
   work.out = out;
   work.a = a;
   work.rowSource = rowSource;
+  work.splits = splits;
+  work.rows = numRows;
+  work.partial = partial;
   work.slots = static_cast<int>(slots);
   auto *kernel = &groupedGemmSm90<G, Rows>;
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
@@ -511,8 +579,19 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
   }();
   if (attrErr != cudaSuccess)
     return attrErr;
-  return launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
-                           C::Threads, C::SmemBytes, stream, work);
+  err = launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
+                          C::Threads, C::SmemBytes, stream, work);
+  if (err != cudaSuccess || splits == 1)
+    return err;
+  auto *reduce = &splitReduceKernel<G>;
+  int grid = 0;
+  err = fillGrid(reinterpret_cast<const void *>(reduce), 256,
+                 divUp(numRows * (G::N / 2), 256), &grid);
+  if (err != cudaSuccess)
+    return err;
+  return launchChained(reduce, static_cast<int64_t>(grid), 256, stream,
+                       static_cast<const float *>(partial), splits, numRows,
+                       out);
 }
 
 } // namespace cuda
