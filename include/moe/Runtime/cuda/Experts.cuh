@@ -428,7 +428,7 @@ template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
 /// gemmGrid. A has aRows rows; GEMM row r reads A row rowSource[r] (the
 /// permute's gather fused into the GEMM), or row r without rowSource. With
 /// `partial` (splitRows(numRows, ...) rows of f32 sums) the wgmma path may
-/// split K (gemmSplits).
+/// split a single expert's K (gemmSplits); routed GEMMs ignore it.
 template <class G, typename... Params>
 inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
                                      int64_t numRows, const typename G::In *a,

@@ -18,7 +18,10 @@
 //    and not stored; consumers whose rows all lie past the end sit out;
 //  * blocks run in chunks of up to 8 row tiles of one expert x all column
 //    tiles, row tiles fastest, so the row tiles of one expert read each
-//    weight tile from DRAM once.
+//    weight tile from DRAM once;
+//  * single-expert GEMMs with few tiles (the router, the shared expert at
+//    small T) may split K: each split's blocks add their K range into f32
+//    partial sums, and splitReduceKernel adds the splits in order.
 // Each output is one warpgroup's fixed-order sum over K: deterministic.
 // The kernel needs code for sm_90a (-gencode arch=compute_90a,code=sm_90a);
 // built for any other target it stops with an error message instead of
@@ -539,9 +542,11 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
     return cudaSuccess;
   const int64_t slots = divUp(numRows, Rows) + G::E;
   // Split-K where the tiles alone leave the GPU idle (and a partial
-  // buffer was given).
-  const int splits =
-      partial ? gemmSplits(numRows, G::K / C::BK, C::ColumnTiles) : 1;
+  // buffer was given); one expert only, whose tiles cover every row the
+  // reduction reads.
+  const int splits = partial && G::E == 1
+                         ? gemmSplits(numRows, G::K / C::BK, C::ColumnTiles)
+                         : 1;
   const int64_t blocks = slots * C::ColumnTiles * splits;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
