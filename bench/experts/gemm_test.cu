@@ -46,29 +46,13 @@ static __global__ __launch_bounds__(1024) void sharedTiles(int64_t rows,
                                                            RowTile *t) {
   rowTilesBody<S1>(nullptr, rows, t, 128);
 }
-static __global__ __launch_bounds__(256) void shared1(const bf16 *a,
-                                                      const bf16 *w,
-                                                      const RowTile *t, bf16 *o,
-                                                      const int32_t *src) {
-  groupedGemmBody<S1>(a, w, t, o, src);
-}
-static __global__ __launch_bounds__(256) void shared2(const bf16 *a,
-                                                      const bf16 *w,
-                                                      const RowTile *t, bf16 *o,
-                                                      const int32_t *src) {
-  groupedGemmBody<S2>(a, w, t, o, src);
-}
-static __global__ __launch_bounds__(256) void gemm1(const bf16 *a,
-                                                    const bf16 *w,
-                                                    const RowTile *t, bf16 *o,
-                                                    const int32_t *src) {
-  groupedGemmBody<G1>(a, w, t, o, src);
-}
-static __global__ __launch_bounds__(256) void gemm2(const bf16 *a,
-                                                    const bf16 *w,
-                                                    const RowTile *t, bf16 *o,
-                                                    const int32_t *src) {
-  groupedGemmBody<G2>(a, w, t, o, src);
+// The portable kernel of a spec (what the launchers take).
+template <class G>
+static __global__
+__launch_bounds__(256) void portable(const bf16 *a, const bf16 *w,
+                                     const RowTile *t, bf16 *o,
+                                     const int32_t *src) {
+  groupedGemmBody<G>(a, w, t, o, src);
 }
 // Gathered rows: row r reads source row src[r] of T = rows / 8 (rounded
 // up), a fixed scattered draw with repeats, like tokens sorted by expert.
@@ -217,15 +201,15 @@ int main(int argc, char **argv) {
     cudaError_t e1 =
         path == 1 ? launchGroupedGemmSm90<G1, 256>(rows, x, aRows, rowSource,
                                                    wgu, tiles, h, nullptr, 0)
-                  : launchGroupedGemm<G1>(gemm1, plan, rows, x, aRows,
+                  : launchGroupedGemm<G1>(portable<G1>, plan, rows, x, aRows,
                                           rowSource, wgu, tiles, h, nullptr, 0);
     if (mid)
       cudaEventRecord(mid);
     cudaError_t e2 =
         path == 1 ? launchGroupedGemmSm90<G2, 256>(rows, h, rows, nullptr, wd,
                                                    tiles, y, nullptr, 0)
-                  : launchGroupedGemm<G2>(gemm2, plan, rows, h, rows, nullptr,
-                                          wd, tiles, y, nullptr, 0);
+                  : launchGroupedGemm<G2>(portable<G2>, plan, rows, h, rows,
+                                          nullptr, wd, tiles, y, nullptr, 0);
     if (e1 != cudaSuccess || e2 != cudaSuccess)
       std::printf("launch failed: %s\n",
                   cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));
@@ -324,11 +308,11 @@ int main(int argc, char **argv) {
         auto run = [&] {
           sharedTiles<<<1, 1024>>>(rows, tiles);
           cudaError_t e1 =
-              launchGroupedGemm<S1>(shared1, GemmPlan{128, true}, rows, x, rows,
-                                    nullptr, wgu, tiles, h, p, 0);
+              launchGroupedGemm<S1>(portable<S1>, GemmPlan{128, true}, rows, x,
+                                    rows, nullptr, wgu, tiles, h, p, 0);
           cudaError_t e2 =
-              launchGroupedGemm<S2>(shared2, GemmPlan{128, true}, rows, h, rows,
-                                    nullptr, wd, tiles, y, p, 0);
+              launchGroupedGemm<S2>(portable<S2>, GemmPlan{128, true}, rows, h,
+                                    rows, nullptr, wd, tiles, y, p, 0);
           return e1 != cudaSuccess ? e1 : e2;
         };
         cudaError_t err = run();

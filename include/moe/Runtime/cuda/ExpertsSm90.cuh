@@ -395,14 +395,14 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
     // row 16 * warp + lane / 4 (+ 8 for i % 4 >= 2); Dual: gate in the
     // first half, up in the second.
     const int lane = threadIdx.x % kWarpSize, warp = (threadIdx.x / 32) % 4;
+    const int64_t firstRow = tile.begin + consumer * 64 + warp * 16 + lane / 4;
     if (work.splits > 1) {
       // Raw sums of this split (Dual: gate columns, then up ones), for
       // splitReduceKernel.
       constexpr int64_t Width = G::Dual ? 2 * G::N : G::N;
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        const int64_t r =
-            tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
+        const int64_t r = firstRow + half * 8;
         if (r >= tile.end)
           continue;
         float *row = work.partial + (split * work.rows + r) * Width;
@@ -419,8 +419,7 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
     }
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
-      const int64_t r =
-          tile.begin + consumer * 64 + warp * 16 + lane / 4 + half * 8;
+      const int64_t r = firstRow + half * 8;
       if (r >= tile.end)
         continue;
       typename G::Out *row = work.out + r * G::N;
