@@ -246,9 +246,12 @@ def time_layer(lib, wt, log, Ts):
     """The V3 layer alone at each T, with the random router's loads and
     with skewed routing (as time_all)."""
     layer = Layer(lib, "v3_layer", 7)
-    gen = torch.Generator(device=DEV).manual_seed(5)
+    # One generator per T: the n-th draw at a T is the same whatever other
+    # T the list holds.
+    gens = {}
     out = {}
     for T in Ts:
+        gen = gens.setdefault(T, torch.Generator(device=DEV).manual_seed(5))
         x = torch.randn(T, H, device=DEV, generator=gen).to(torch.bfloat16)
         y = torch.empty(T, H, dtype=torch.bfloat16, device=DEV)
         times = []
