@@ -15,13 +15,15 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 from moe_mlir.ir import Module  # noqa: E402
-from pytorch_cases import CASES  # noqa: E402
+from pytorch_cases import CASES, PIPELINES  # noqa: E402
 
 
 def main(out):
     os.makedirs(out, exist_ok=True)
     for name, text in CASES().items():
         m = Module(text, name=name)
+        if name in PIPELINES:
+            m.run(PIPELINES[name])
         with open(os.path.join(out, name + ".cu"), "w") as f:
             f.write(m.cuda())
         with open(os.path.join(out, name + ".h"), "w") as f:

@@ -34,4 +34,9 @@ def CASES():
         "v3_train": v3().router_training_mlir(seq_len=SEQ),
         "v2_train": v2().router_training_mlir(seq_len=SEQ),
         "small_layer": small().layer_mlir(),
+        "small_layer_fused": small().layer_mlir(),
     }
+
+
+# Cases lowered with a pipeline of their own (else moe-lower-to-cuda).
+PIPELINES = {"small_layer_fused": "moe-lower-to-cuda{fuse-gather=true}"}

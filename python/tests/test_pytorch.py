@@ -28,7 +28,7 @@ def library(name):
     if prebuilt:
         return Library.from_files(os.path.join(prebuilt, name + ".cu"),
                                   os.path.join(prebuilt, name + ".h"))
-    return Library.from_module(cases.CASES()[name])
+    return Library.from_module(cases.CASES()[name], cases.PIPELINES.get(name))
 
 
 def torch_route(z, bias, c):
@@ -132,6 +132,22 @@ def test_whole_layer_matches_pytorch():
     err = ((y.float() - want).norm() / want.norm()).item()
     assert err <= 1e-2, err
     assert torch.equal(layer(x).view(torch.int16), y.view(torch.int16))  # deterministic
+
+
+def test_fused_gather_layer_is_bitwise_the_same():
+    # The expert GEMMs read the permuted rows from the input: same bits, no
+    # [T*6, 256] bf16 rows buffer in the workspace. Two libraries with the
+    # same GEMM shapes in one process, each its own kernel set-up.
+    layer = MoELayer(cases.small(), library=library("small_layer"))
+    layer.reset_parameters(std=0.06)
+    fused = MoELayer(cases.small(), library=library("small_layer_fused"), fuse_gather=True)
+    fused.load_state_dict(layer.state_dict())
+    x = torch.randn(300, 256, device=DEV).to(torch.bfloat16)
+    assert torch.equal(fused(x).view(torch.int16), layer(x).view(torch.int16))
+    assert "permuteGatherBody" in layer.library.source
+    assert "permuteGatherBody" not in fused.library.source
+    plain = layer.library["small"].workspace_bytes(300)
+    assert plain - fused.library["small"].workspace_bytes(300) >= 300 * 6 * 256 * 2
 
 
 def test_argument_errors():

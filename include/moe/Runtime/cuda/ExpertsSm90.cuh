@@ -33,6 +33,7 @@
 #define MOE_RUNTIME_CUDA_EXPERTSSM90_CUH
 
 #include <algorithm>
+#include <atomic>
 #include <cuda.h>
 #include <cudaTypedefs.h>
 #include <stdio.h>
@@ -570,19 +571,24 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
   work.slots = static_cast<int>(slots);
   auto *kernel = &groupedGemmSm90<G, Rows>;
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
-  // registers; with fewer it would wait forever, so refuse to launch.
-  static const cudaError_t attrErr = [&] {
+  // registers; with fewer it would wait forever, so refuse to launch. That
+  // check and the shared-memory attribute belong to each library's copy
+  // of the kernel, while a static of an inline function is one for the
+  // whole process (GNU unique symbols): remember which copy was set up.
+  static std::atomic<const void *> configured{nullptr};
+  const void *image = reinterpret_cast<const void *>(kernel);
+  if (configured.load(std::memory_order_acquire) != image) {
     cudaFuncAttributes attrs;
-    cudaError_t e = cudaFuncGetAttributes(&attrs, kernel);
-    if (e == cudaSuccess && attrs.numRegs != C::LaunchRegs)
-      e = cudaErrorInvalidConfiguration;
-    if (e == cudaSuccess)
-      e = cudaFuncSetAttribute(
+    err = cudaFuncGetAttributes(&attrs, kernel);
+    if (err == cudaSuccess && attrs.numRegs != C::LaunchRegs)
+      err = cudaErrorInvalidConfiguration;
+    if (err == cudaSuccess)
+      err = cudaFuncSetAttribute(
           kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
-    return e;
-  }();
-  if (attrErr != cudaSuccess)
-    return attrErr;
+    if (err != cudaSuccess)
+      return err;
+    configured.store(image, std::memory_order_release);
+  }
   err = launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
                           C::Threads, C::SmemBytes, stream, work);
   if (err != cudaSuccess || splits == 1)
