@@ -116,6 +116,14 @@ static __global__ void fillRandom(bf16 *p, int64_t n, uint32_t seed,
   }
 }
 
+// The value of bf16 bits read back to the host.
+static float bf16Value(uint16_t b) {
+  const uint32_t u = static_cast<uint32_t>(b) << 16;
+  float v;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
 // MOE_GEMM_BALANCED=1: uniform loads are exactly rows / E per expert.
 // MOE_GEMM_SPREAD=s: expert e is drawn with a probability proportional to
 // exp(s * z_e), z_e a fixed standard normal draw (s = 0.5 gives loads like
@@ -252,19 +260,14 @@ int main(int argc, char **argv) {
       cudaMemcpy(rh.data(), hRef, rows * I * 2, cudaMemcpyDeviceToHost);
       cudaMemcpy(gy.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
       cudaMemcpy(ry.data(), yRef, rows * H * 4, cudaMemcpyDeviceToHost);
-      auto f = [](uint16_t b) {
-        uint32_t u = static_cast<uint32_t>(b) << 16;
-        float v;
-        std::memcpy(&v, &u, 4);
-        return v;
-      };
       double hErr = 0, hMax = 0, yErr = 0, yMax = 0;
       for (size_t i = 0; i < gh.size(); ++i) {
-        hErr = std::max(hErr, (double)std::fabs(f(gh[i]) - f(rh[i])));
-        hMax = std::max(hMax, (double)std::fabs(f(rh[i])));
+        hErr = std::max(hErr,
+                        (double)std::fabs(bf16Value(gh[i]) - bf16Value(rh[i])));
+        hMax = std::max(hMax, (double)std::fabs(bf16Value(rh[i])));
       }
       for (size_t i = 0; i < gy.size(); ++i) {
-        yErr = std::max(yErr, (double)std::fabs(f(gy[i]) - ry[i]));
+        yErr = std::max(yErr, (double)std::fabs(bf16Value(gy[i]) - ry[i]));
         yMax = std::max(yMax, (double)std::fabs(ry[i]));
       }
       bool ok =
@@ -302,7 +305,6 @@ int main(int argc, char **argv) {
       refGemm1<<<(rows * I + 255) / 256, 256>>>(x, nullptr, wgu, off, rows,
                                                 hRef);
       refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
-      std::vector<uint16_t> first;
       for (bool split : {false, true}) {
         float *p = split ? partial : nullptr;
         auto run = [&] {
@@ -326,10 +328,7 @@ int main(int argc, char **argv) {
         cudaMemcpy(gy2.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
         double yErr = 0, yMax = 0;
         for (size_t i = 0; i < gy.size(); ++i) {
-          uint32_t u = static_cast<uint32_t>(gy[i]) << 16;
-          float v;
-          std::memcpy(&v, &u, 4);
-          yErr = std::max(yErr, (double)std::fabs(v - ry[i]));
+          yErr = std::max(yErr, (double)std::fabs(bf16Value(gy[i]) - ry[i]));
           yMax = std::max(yMax, (double)std::fabs(ry[i]));
         }
         cudaEvent_t a, b;
@@ -345,6 +344,8 @@ int main(int argc, char **argv) {
           cudaEventElapsedTime(&ms, a, b);
           ts.push_back(ms);
         }
+        cudaEventDestroy(a);
+        cudaEventDestroy(b);
         std::sort(ts.begin(), ts.end());
         const bool ok = err == cudaSuccess && yErr <= 1e-2 * yMax && gy == gy2;
         std::printf(

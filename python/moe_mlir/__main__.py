@@ -7,8 +7,9 @@ writes into <dir>: the IR after each stage of moe-lower-to-cuda
 03-fused.mlir, 04-emitc.mlir), the CUDA source and header (<name>.cu,
 <name>.h) and summary.txt (the layer, the launchers, the workspace
 queries, the dispatch plan). --fuse-gather lowers with
-convert-moe-to-emitc{fuse-gather=true}: less workspace, a little slower. Errors print the compiler's diagnostics with
-their locations and exit with status 1.
+convert-moe-to-emitc{fuse-gather=true}: less workspace, a little slower.
+Errors print the compiler's diagnostics with their locations and exit with
+status 1.
 """
 
 import argparse
