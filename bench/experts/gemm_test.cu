@@ -16,7 +16,9 @@
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
 // MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows;
-// MOE_GEMM_GATHER=1 times gate/up with gathered rows.
+// MOE_GEMM_GATHER=1 times gate/up with gathered rows;
+// MOE_GEMM_STORE=registers stores every output from registers (the wgmma
+// kernel's epilogue before the shared-memory and TMA store path).
 #include "moe/Runtime/cuda/Experts.cuh"
 
 #include <algorithm>

@@ -16,6 +16,10 @@
 //  * rows past the tile's end (another expert's, past the last row, which
 //    TMA fills with zeros, or not copied at all when gathered) are computed
 //    and not stored; consumers whose rows all lie past the end sit out;
+//  * bf16 outputs leave through shared memory (the free stage buffers) and
+//    TMA stores, 64 rows at a time where all 64 belong to the tile, the
+//    rest from registers (docs/performance.md: 28.1 -> 25.0 ms for the
+//    down GEMM at T = 65536);
 //  * blocks run in chunks of up to 8 row tiles of one expert x all column
 //    tiles, row tiles fastest, so the row tiles of one expert read each
 //    weight tile from DRAM once;
@@ -91,6 +95,13 @@ template <class G, int Rows> struct Sm90Tiling {
   static constexpr bool Usable =
       std::is_same<typename G::In, __nv_bfloat16>::value &&
       G::N % OutCols == 0 && G::K % BK == 0;
+  /// bf16 outputs may leave through shared memory, each consumer's 64 rows
+  /// as 64 x 64 boxes (128-byte swizzle), staged in the stage buffers.
+  static constexpr bool StoreByMap =
+      std::is_same<typename G::Out, __nv_bfloat16>::value && OutCols % 64 == 0;
+  static constexpr int SlabBytes = 64 * OutCols * 2;
+  static_assert(Consumers * SlabBytes <= Stages * StageBytes,
+                "output slabs fit in the stage buffers");
 };
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -149,6 +160,30 @@ __device__ __forceinline__ void tmaLoad(uint32_t dst, const CUtensorMap *map,
                "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
                "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer),
                "r"(bar)
+               : "memory");
+}
+/// A 2-D bulk tensor copy of a box from shared memory to (inner, outer)
+/// in global memory.
+__device__ __forceinline__ void tmaStore(const CUtensorMap *map, uint32_t src,
+                                         int inner, int outer) {
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group "
+               "[%0, {%1, %2}], [%3];\n" ::"l"(reinterpret_cast<uint64_t>(map)),
+               "r"(inner), "r"(outer), "r"(src)
+               : "memory");
+}
+/// Commits the bulk stores issued so far and waits until they have read
+/// shared memory (their writes to global memory complete with the grid).
+__device__ __forceinline__ void tmaStoreWaitRead() {
+  asm volatile("cp.async.bulk.commit_group;\n"
+               "cp.async.bulk.wait_group.read 0;\n" ::
+                   : "memory");
+}
+/// Stores two bf16 (a, b rounded to nearest even) at a shared address.
+__device__ __forceinline__ void storeSharedPair(uint32_t addr, float a,
+                                                float b) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(a, b);
+  asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr),
+               "r"(*reinterpret_cast<const uint32_t *>(&v))
                : "memory");
 }
 /// A shared-memory matrix descriptor: K-major rows of 128 bytes, 128-byte
@@ -233,6 +268,8 @@ __device__ __forceinline__ void wgmmaM64N128(float (&d)[64], uint64_t a,
 /// pointer (aMap unused) and the A row each GEMM row reads.
 template <typename In, typename Out> struct Sm90Work {
   CUtensorMap aMap, wMap;
+  /// The output as 64 x 64 boxes (bf16 outputs, unsplit; see storeMap).
+  CUtensorMap outMap;
   const RowTile *tiles;
   Out *out;
   const In *a;
@@ -243,6 +280,9 @@ template <typename In, typename Out> struct Sm90Work {
   int splits;
   int64_t rows;
   float *partial;
+  /// Whether consumers whose 64 rows all lie in their tile store through
+  /// shared memory and outMap rather than from registers.
+  int storeMap;
 };
 
 /// One block of the sm_90a grouped GEMM: the rows of one tile slot times
@@ -418,27 +458,67 @@ __launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
       }
       return;
     }
+    // Output j (of OutCols / 8) of row half: columns 8 j + 2 (lane % 4)
+    // and one more, finished (Dual: silu(gate) * up).
+    auto output = [&](int half, int j, float &x, float &y) {
+      const int i = 4 * j + 2 * half;
+      if constexpr (G::Dual) {
+        x = siluMul(acc[i], acc[i + C::Acc / 2]);
+        y = siluMul(acc[i + 1], acc[i + 1 + C::Acc / 2]);
+      } else {
+        x = acc[i];
+        y = acc[i + 1];
+      }
+    };
+    if constexpr (C::StoreByMap) {
+      if (work.storeMap) {
+        // Every consumer is past its last wgmma, so the stage buffers are
+        // free; a consumer whose 64 rows all lie in the tile writes them
+        // there as outMap's boxes (swizzled: chunk c of row r at
+        // c ^ r % 8, which also keeps the writes free of bank conflicts)
+        // and one thread stores them; the rest store from registers (the
+        // rows past the tile belong to the next expert's tile).
+        asm volatile("bar.sync 2, %0;\n" ::"r"(128 * consumers) : "memory");
+        if (tile.begin + consumer * 64 + 64 <= tile.end) {
+          const uint32_t slab = base + consumer * C::SlabBytes;
+#pragma unroll
+          for (int half = 0; half < 2; ++half) {
+            const int r = warp * 16 + lane / 4 + half * 8;
+#pragma unroll
+            for (int j = 0; j < C::OutCols / 8; ++j) {
+              float x, y;
+              output(half, j, x, y);
+              const int col = 8 * j + 2 * (lane % 4), bytes = (col % 64) * 2;
+              storeSharedPair(slab + (col / 64) * 8192 + r * 128 +
+                                  (((bytes >> 4) ^ (r % 8)) << 4) +
+                                  (bytes & 15),
+                              x, y);
+            }
+          }
+          asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+          asm volatile("bar.sync %0, 128;\n" ::"r"(3 + consumer) : "memory");
+          if (threadIdx.x % 128 == 0) {
+#pragma unroll
+            for (int box = 0; box < C::OutCols / 64; ++box)
+              tmaStore(&work.outMap, slab + box * 8192, n0 + box * 64,
+                       tile.begin + consumer * 64);
+            tmaStoreWaitRead();
+          }
+          return;
+        }
+      }
+    }
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int64_t r = firstRow + half * 8;
       if (r >= tile.end)
         continue;
       typename G::Out *row = work.out + r * G::N;
-      if constexpr (G::Dual) {
 #pragma unroll
-        for (int j = 0; j < C::BN / 16; ++j) {
-          const int col = n0 + 8 * j + 2 * (lane % 4);
-          const int i = 4 * j + 2 * half;
-          storePair(row + col, siluMul(acc[i], acc[i + C::Acc / 2]),
-                    siluMul(acc[i + 1], acc[i + 1 + C::Acc / 2]));
-        }
-      } else {
-#pragma unroll
-        for (int j = 0; j < C::BN / 8; ++j) {
-          const int col = n0 + 8 * j + 2 * (lane % 4);
-          const int i = 4 * j + 2 * half;
-          storePair(row + col, acc[i], acc[i + 1]);
-        }
+      for (int j = 0; j < C::OutCols / 8; ++j) {
+        float x, y;
+        output(half, j, x, y);
+        storePair(row + n0 + 8 * j + 2 * (lane % 4), x, y);
       }
     }
   }
@@ -526,6 +606,16 @@ inline cudaError_t useSm90(bool *yes) {
   return err;
 }
 
+/// Whether MOE_GEMM_STORE=registers asks the wgmma kernel to store every
+/// output from registers (see Sm90Tiling::StoreByMap).
+inline bool registerStores() {
+  static const bool on = [] {
+    const char *v = getenv("MOE_GEMM_STORE");
+    return v && strcmp(v, "registers") == 0;
+  }();
+  return on;
+}
+
 /// Launches the wgmma GEMM over numRows rows whose tile map was built with
 /// Rows-row tiles (chained like launchChained). A has aRows rows; GEMM row
 /// r reads A row rowSource[r], or row r without rowSource.
@@ -561,6 +651,16 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
                            C::BN / 2);
   if (err != cudaSuccess)
     return err;
+  // bf16 outputs of unsplit GEMMs leave through shared memory and TMA
+  // (MOE_GEMM_STORE=registers: all from registers, for comparisons).
+  if constexpr (C::StoreByMap) {
+    if (splits == 1 && !registerStores()) {
+      err = encodeOperandMap(&work.outMap, out, numRows, G::N, 64);
+      if (err != cudaSuccess)
+        return err;
+      work.storeMap = 1;
+    }
+  }
   work.tiles = tiles;
   work.out = out;
   work.a = a;
