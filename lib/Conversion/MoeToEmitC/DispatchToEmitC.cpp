@@ -322,7 +322,9 @@ LogicalResult mlir::moe::emitcuda::emitCombine(Operation *operation,
                   ValueRange{rows, shared, out}, ArrayAttr{}, ArrayAttr{})
                   .getResult(0);
   emitReturnOnError(b, err);
-  Value grid = emitGrid(b, ctx.prefix, spec + "::BlockSize", kTokens);
+  Value grid =
+      emitGrid(b, ctx.prefix, spec + "::BlockSize",
+               "moe::cuda::combineBlocks<" + spec + ">(" + kTokens + ")");
   emitLaunch(b, ctx.prefix, grid, spec + "::BlockSize", ctx.stream,
              {rows, numRowsValue, rowMap, weights, shared, ctx.numTokens, out});
   return success();

@@ -12,7 +12,8 @@
 //    probs policy (a per-expert radix select of the weights, earlier
 //    assignment on ties); then the row copies with 16-byte vectors
 //    (token-major for long rows);
-//  * combine: one block per token, slots summed in order in f32.
+//  * combine: one block per token and chunk of columns, slots summed in
+//    order in f32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -799,11 +800,34 @@ template <typename In_, int K_, int H_, bool Shared_> struct CombineSpec {
   static constexpr int K = K_, H = H_;
   static constexpr bool Shared = Shared_;
   static constexpr int BlockSize = 256;
+  /// A block takes one token's chunk of BlockSize * 8 columns (8 per
+  /// thread), so a few tokens still spread over several multiprocessors.
+  static constexpr int Chunk = BlockSize * 8;
+  static constexpr int Chunks = (H + Chunk - 1) / Chunk;
+  /// Slots whose rows a thread loads before adding them.
+  static constexpr int Batch = K < 8 ? K : 8;
 };
 
+/// Blocks of the combine kernel that have work (the launch caps it to what
+/// fits on the GPU at once).
+template <class C> __host__ __device__ inline int64_t combineBlocks(int64_t T) {
+  return T * C::Chunks;
+}
+
+/// Eight consecutive elements (16 or 32 bytes) at an aligned address.
+template <typename In>
+__device__ __forceinline__ void loadEight(In (&v)[8], const In *src) {
+  static_assert(sizeof(In) == 2 || sizeof(In) == 4, "16-bit or 32-bit rows");
+  *reinterpret_cast<uint4 *>(v) = *reinterpret_cast<const uint4 *>(src);
+  if constexpr (sizeof(In) == 4)
+    *reinterpret_cast<uint4 *>(v + 4) =
+        *reinterpret_cast<const uint4 *>(src + 4);
+}
+
 /// out[t] = round(sum_k w[t,k] * rows[map[t,k]] + shared[t]), slots in
-/// order, f32. One block per token (grid-stride), 8 elements per thread
-/// step (16-byte loads of bf16).
+/// order, f32. One block per token and chunk of columns (grid-stride);
+/// each thread loads the rows of Batch slots at once (16-byte loads of
+/// bf16), then adds them in slot order.
 template <class C>
 __device__ void combineBody(const typename C::In *rows, int64_t numRows,
                             const int32_t *rowMap, const float *weights,
@@ -813,43 +837,52 @@ __device__ void combineBody(const typename C::In *rows, int64_t numRows,
   using In = typename C::In;
   constexpr int Step = 8;
   static_assert(C::H % Step == 0, "hidden size a multiple of 8");
+  static_assert(C::K <= C::BlockSize, "a thread loads each slot's map");
   __shared__ int32_t map[C::K];
   __shared__ float w[C::K];
-  for (int64_t t = blockIdx.x; t < numTokens; t += gridDim.x) {
+  const int64_t units = numTokens * C::Chunks;
+  for (int64_t u = blockIdx.x; u < units; u += gridDim.x) {
+    const int64_t t = u / C::Chunks;
+    const int h =
+        static_cast<int>(u % C::Chunks) * C::Chunk + threadIdx.x * Step;
     if (threadIdx.x < C::K) {
       int32_t r = rowMap[t * C::K + threadIdx.x];
       map[threadIdx.x] = r >= 0 && r < numRows ? r : -1;
       w[threadIdx.x] = weights[t * C::K + threadIdx.x];
     }
     __syncthreads();
-    for (int h = threadIdx.x * Step; h < C::H; h += C::BlockSize * Step) {
+    if (h < C::H) {
       float acc[Step];
 #pragma unroll
       for (int i = 0; i < Step; ++i)
         acc[i] = 0.0f;
-#pragma unroll 4
-      for (int k = 0; k < C::K; ++k) {
-        if (map[k] < 0)
-          continue;
-        const In *src = rows + static_cast<int64_t>(map[k]) * C::H + h;
-        In v[Step];
-        *reinterpret_cast<uint4 *>(v) =
-            *reinterpret_cast<const uint4 *>(src); // 16 bytes
-        if constexpr (sizeof(In) == 4)
-          *reinterpret_cast<uint4 *>(v + 4) =
-              *reinterpret_cast<const uint4 *>(src + 4);
-          // Product then sum, each rounded (no FMA): the reference's order.
+      for (int k0 = 0; k0 < C::K; k0 += C::Batch) {
+        In v[C::Batch][Step];
 #pragma unroll
-        for (int i = 0; i < Step; ++i)
-          acc[i] = __fadd_rn(acc[i], __fmul_rn(w[k], toFloat(v[i])));
+        for (int j = 0; j < C::Batch; ++j)
+          if (k0 + j < C::K && map[k0 + j] >= 0)
+            loadEight(v[j],
+                      rows + static_cast<int64_t>(map[k0 + j]) * C::H + h);
+            // Product then sum, each rounded (no FMA): the reference's order.
+#pragma unroll
+        for (int j = 0; j < C::Batch; ++j)
+          if (k0 + j < C::K && map[k0 + j] >= 0)
+#pragma unroll
+            for (int i = 0; i < Step; ++i)
+              acc[i] =
+                  __fadd_rn(acc[i], __fmul_rn(w[k0 + j], toFloat(v[j][i])));
       }
       In res[Step];
+      if constexpr (C::Shared) {
+        In sv[Step];
+        loadEight(sv, shared + t * C::H + h);
 #pragma unroll
-      for (int i = 0; i < Step; ++i) {
-        float a = acc[i];
-        if constexpr (C::Shared)
-          a = __fadd_rn(a, toFloat(shared[t * C::H + h + i]));
-        res[i] = fromFloat<In>(a);
+        for (int i = 0; i < Step; ++i)
+          res[i] = fromFloat<In>(__fadd_rn(acc[i], toFloat(sv[i])));
+      } else {
+#pragma unroll
+        for (int i = 0; i < Step; ++i)
+          res[i] = fromFloat<In>(acc[i]);
       }
       *reinterpret_cast<uint4 *>(out + t * C::H + h) =
           *reinterpret_cast<uint4 *>(res);
