@@ -131,7 +131,6 @@ class Launcher:
         if self._error is not None:
             self._error.restype = ctypes.c_char_p
             self._error.argtypes = [ctypes.c_int]
-        self._ws = {}
 
     def _dims(self, shape, T):
         dims = []
@@ -164,9 +163,10 @@ class Launcher:
             self._check(p, t, T)
             args[p.name] = t
         ptrs = []
+        workspace = self._workspace(T, inputs[0].device)
         for p in self.params:
             if p.name == "workspace":
-                ptrs.append(self._workspace(T, inputs[0].device))
+                ptrs.append(workspace.data_ptr() if workspace is not None else None)
             elif p.name == "num_tokens":
                 ptrs.append(T)
             elif p.name == "stream":
@@ -195,17 +195,17 @@ class Launcher:
 
     def workspace_bytes(self, T):
         """Bytes of device memory a call on T tokens uses beside its inputs
-        and outputs (kept between calls, per device)."""
+        and outputs."""
         return int(self._size(T)) if self._size is not None else 0
 
     def _workspace(self, T, device):
+        """A workspace from PyTorch's caching allocator on the current stream,
+        as any PyTorch op's scratch memory: calls on other streams (running
+        at the same time) and calls captured in a CUDA graph each get their
+        own, and a freed one is reused by later calls on the same stream."""
         if self._size is None:
             return None
-        n = self.workspace_bytes(T)
-        ws = self._ws.get(device)
-        if ws is None or ws.numel() < n:
-            ws = self._ws[device] = torch.empty(max(n, 1), dtype=torch.uint8, device=device)
-        return ws.data_ptr()
+        return torch.empty(max(self.workspace_bytes(T), 1), dtype=torch.uint8, device=device)
 
 
 class Library:

@@ -150,6 +150,70 @@ def test_fused_gather_layer_is_bitwise_the_same():
     assert plain - fused.library["small"].workspace_bytes(300) >= 300 * 6 * 256 * 2
 
 
+def test_layer_in_a_cuda_graph():
+    # Launches on the current stream and never synchronises: a call captured
+    # once replays on new inputs with the bits an eager call gives.
+    layer = MoELayer(cases.small(), library=library("small_layer"))
+    layer.reset_parameters(std=0.06)
+    x = torch.randn(7, 256, device=DEV).to(torch.bfloat16)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        layer(x)  # warm-up: builds the library and sets the kernels up
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        y = layer(x)
+    x.copy_(torch.randn(7, 256, device=DEV).to(torch.bfloat16))
+    graph.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(y.view(torch.int16), layer(x).view(torch.int16))
+
+
+def test_layer_on_two_streams_at_once():
+    # Each call's workspace comes from the caching allocator on its stream,
+    # so a call started on a second stream while the first is still running
+    # (at several points into it) does not overwrite the first's scratch.
+    # Enough tokens that the GPU, not the host's launches, sets the pace.
+    layer = MoELayer(cases.small(), library=library("small_layer"))
+    layer.reset_parameters(std=0.06)
+    xs = [torch.randn(32768, 256, device=DEV).to(torch.bfloat16) for _ in range(2)]
+    # Scratch, not state: once a call returns only its output stays
+    # allocated (the workspace went back to the allocator, stream-ordered).
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    y = layer(xs[0])
+    assert torch.cuda.memory_allocated() - before == y.numel() * y.element_size()
+    assert layer.library["small"].workspace_bytes(32768) > 0
+    del y
+    want = [layer(x) for x in xs]
+
+    def elapsed_ms(step):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        step()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end)
+    # The layer's duration in the GPU clock cycles torch.cuda._sleep spins.
+    cycles = elapsed_ms(lambda: layer(xs[0])) * 1e6 / elapsed_ms(lambda: torch.cuda._sleep(10**6))
+    first, second = torch.cuda.Stream(), torch.cuda.Stream()
+    for s in (first, second):
+        s.wait_stream(torch.cuda.current_stream())
+    got = []
+    for frac in (0.05, 0.15, 0.3, 0.5, 0.7, 0.9):
+        with torch.cuda.stream(first):
+            a = layer(xs[0])
+        with torch.cuda.stream(second):
+            torch.cuda._sleep(int(frac * cycles))
+            b = layer(xs[1])
+        got.append((a, b))
+    torch.cuda.synchronize()
+    for a, b in got:
+        assert torch.equal(a.view(torch.int16), want[0].view(torch.int16))
+        assert torch.equal(b.view(torch.int16), want[1].view(torch.int16))
+
+
 def test_argument_errors():
     layer = MoELayer(cases.small(), library=library("small_layer"))
     with pytest.raises(MoeError, match=r"x must be \[T, 256\]"):
