@@ -15,6 +15,8 @@
 //                                expert, planned and split-K)
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
+//   ./gemm_test devices          the shared expert on every visible GPU,
+//                                each giving device 0's bits
 // MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows;
 // MOE_GEMM_GATHER=1 times gate/up with gathered rows;
 // MOE_GEMM_STORE=registers stores every output from registers (the wgmma
@@ -176,7 +178,74 @@ static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
   return off;
 }
 
+// `devices`: the shared expert (one expert, 300 rows, unsplit and split-K)
+// on every visible GPU in turn, from the same inputs: each run must
+// succeed (a kernel's set-up, such as its shared-memory size, is per
+// device) and give device 0's bits.
+static int checkDevices() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    std::printf("devices: no CUDA device\n");
+    return 1;
+  }
+  constexpr int64_t rows = 300;
+  std::vector<std::vector<uint16_t>> first(2);
+  int failures = 0;
+  for (int d = 0; d < count; ++d) {
+    cudaSetDevice(d);
+    bf16 *x, *wgu, *wd, *h, *y;
+    RowTile *tiles;
+    float *partial;
+    cudaMalloc(&x, rows * H * 2);
+    cudaMalloc(&wgu, 2 * I * H * 2);
+    cudaMalloc(&wd, H * I * 2);
+    cudaMalloc(&h, rows * I * 2);
+    cudaMalloc(&y, rows * H * 2);
+    cudaMalloc(&tiles, maxRowTiles<S1>(rows) * sizeof(RowTile));
+    cudaMalloc(&partial, 64 << 20);
+    fillRandom<<<1024, 256>>>(x, rows * H, 1, 2.0f);
+    fillRandom<<<1024, 256>>>(wgu, 2 * I * H, 2, 0.05f);
+    fillRandom<<<1024, 256>>>(wd, H * I, 3, 0.05f);
+    for (int split = 0; split < 2; ++split) {
+      float *p = split ? partial : nullptr;
+      sharedTiles<<<1, 1024>>>(rows, tiles);
+      cudaError_t err =
+          launchGroupedGemm<S1>(portable<S1>, GemmPlan{128, true}, rows, x,
+                                rows, nullptr, wgu, tiles, h, p, 0);
+      if (err == cudaSuccess)
+        err = launchGroupedGemm<S2>(portable<S2>, GemmPlan{128, true}, rows, h,
+                                    rows, nullptr, wd, tiles, y, p, 0);
+      if (err == cudaSuccess)
+        err = cudaDeviceSynchronize();
+      std::vector<uint16_t> got(rows * H);
+      cudaMemcpy(got.data(), y, rows * H * 2, cudaMemcpyDeviceToHost);
+      if (d == 0)
+        first[split] = got;
+      const bool ok = err == cudaSuccess && got == first[split];
+      cudaDeviceProp prop;
+      cudaGetDeviceProperties(&prop, d);
+      std::printf("devices: GPU %d (%s) shared expert %s: %s\n", d, prop.name,
+                  split ? "split-K" : "unsplit",
+                  err != cudaSuccess ? cudaGetErrorString(err)
+                  : ok               ? "ok, device 0's bits"
+                                     : "FAILED, bits differ from device 0");
+      failures += !ok;
+    }
+    cudaFree(x);
+    cudaFree(wgu);
+    cudaFree(wd);
+    cudaFree(h);
+    cudaFree(y);
+    cudaFree(tiles);
+    cudaFree(partial);
+  }
+  std::printf("gemm test: %d failures\n", failures);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && std::strcmp(argv[1], "devices") == 0)
+    return checkDevices();
   const bool checkOnly = argc > 1 && std::strcmp(argv[1], "check") == 0;
   const int64_t maxRows = 65536 * 8;
   bf16 *x, *wgu, *wd, *h, *y, *hRef;

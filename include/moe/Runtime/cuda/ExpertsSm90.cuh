@@ -673,11 +673,18 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
   // registers; with fewer it would wait forever, so refuse to launch. That
   // check and the shared-memory attribute belong to each library's copy
-  // of the kernel, while a static of an inline function is one for the
-  // whole process (GNU unique symbols): remember which copy was set up.
-  static std::atomic<const void *> configured{nullptr};
+  // of the kernel and to each device, while a static of an inline function
+  // is one for the whole process (GNU unique symbols): remember, per
+  // device, which copy was set up (devices past the table: every time).
+  constexpr int kDevices = 64;
+  static std::atomic<const void *> configured[kDevices];
   const void *image = reinterpret_cast<const void *>(kernel);
-  if (configured.load(std::memory_order_acquire) != image) {
+  int device = 0;
+  if ((err = cudaGetDevice(&device)) != cudaSuccess)
+    return err;
+  std::atomic<const void *> *slot =
+      device >= 0 && device < kDevices ? &configured[device] : nullptr;
+  if (!slot || slot->load(std::memory_order_acquire) != image) {
     cudaFuncAttributes attrs;
     err = cudaFuncGetAttributes(&attrs, kernel);
     if (err == cudaSuccess && attrs.numRegs != C::LaunchRegs)
@@ -687,7 +694,8 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
           kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
     if (err != cudaSuccess)
       return err;
-    configured.store(image, std::memory_order_release);
+    if (slot)
+      slot->store(image, std::memory_order_release);
   }
   err = launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
                           C::Threads, C::SmemBytes, stream, work);
