@@ -147,44 +147,51 @@ class Launcher:
                            f"({', '.join(p.name for p in self.inputs)}), got {len(inputs)}")
         T = None
         for p, t in zip(self.inputs, inputs):
-            if p.shape and p.shape[0] == "num_tokens":
+            if p.shape and p.shape[0] == "num_tokens" and isinstance(t, torch.Tensor):
                 T = t.shape[0]
                 break
         if T is None:
             raise MoeError(f"{self.name}: no input tells the token count")
         args = {}
+        device = inputs[0].device if isinstance(inputs[0], torch.Tensor) else None
         for p, t in zip(self.inputs, inputs):
-            self._check(p, t, T)
+            self._check(p, t, T, device)
             args[p.name] = t
-        outs = list(out) if out is not None else [
-            torch.empty(self._dims(p.shape, T), dtype=p.dtype, device=inputs[0].device)
-            for p in self.outputs]
-        for p, t in zip(self.outputs, outs):
-            self._check(p, t, T)
-            args[p.name] = t
-        ptrs = []
-        workspace = self._workspace(T, inputs[0].device)
-        for p in self.params:
-            if p.name == "workspace":
-                ptrs.append(workspace.data_ptr() if workspace is not None else None)
-            elif p.name == "num_tokens":
-                ptrs.append(T)
-            elif p.name == "stream":
-                ptrs.append(torch.cuda.current_stream(inputs[0].device).cuda_stream)
-            else:
-                ptrs.append(args[p.name].data_ptr())
-        err = self._fn(*ptrs)
+        # The call runs on the inputs' device (and its current stream),
+        # whichever device is current.
+        with torch.cuda.device(device):
+            outs = list(out) if out is not None else [
+                torch.empty(self._dims(p.shape, T), dtype=p.dtype, device=device)
+                for p in self.outputs]
+            for p, t in zip(self.outputs, outs):
+                self._check(p, t, T, device)
+                args[p.name] = t
+            ptrs = []
+            workspace = self._workspace(T, device)
+            for p in self.params:
+                if p.name == "workspace":
+                    ptrs.append(workspace.data_ptr() if workspace is not None else None)
+                elif p.name == "num_tokens":
+                    ptrs.append(T)
+                elif p.name == "stream":
+                    ptrs.append(torch.cuda.current_stream(device).cuda_stream)
+                else:
+                    ptrs.append(args[p.name].data_ptr())
+            err = self._fn(*ptrs)
         if err:
             text = self._error(err).decode() if self._error else f"error {err}"
             raise MoeError(f"{self.name}: CUDA {text}")
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def _check(self, p, t, T):
+    def _check(self, p, t, T, device):
         what = f"{self.name}: '{p.name}'"
         if not isinstance(t, torch.Tensor):
             raise MoeError(f"{what} must be a torch.Tensor, got {type(t).__name__}")
         if not t.is_cuda:
             raise MoeError(f"{what} must be on a CUDA device, got {t.device}")
+        if t.device != device:
+            raise MoeError(f"{what} is on {t.device}, '{self.inputs[0].name}' on {device}: "
+                           "all tensors of a call must be on one device")
         if p.dtype is not None and t.dtype != p.dtype:
             raise MoeError(f"{what} must be {p.dtype}, got {t.dtype}")
         want = self._dims(p.shape, T)

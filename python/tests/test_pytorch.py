@@ -214,6 +214,26 @@ def test_layer_on_two_streams_at_once():
         assert torch.equal(b.view(torch.int16), want[1].view(torch.int16))
 
 
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA GPUs")
+def test_layer_on_the_second_gpu():
+    # A call runs on its tensors' device, whichever device is current, with
+    # the bits the first GPU gives; tensors on two devices are refused.
+    layer = MoELayer(cases.small(), library=library("small_layer"), device=DEV)
+    layer.reset_parameters(std=0.06)
+    x = torch.randn(300, 256, device=DEV).to(torch.bfloat16)
+    want = layer(x)
+    other = torch.device("cuda", 1)
+    second = MoELayer(cases.small(), library=layer.library, device=other)
+    second.load_state_dict(layer.state_dict())
+    with torch.cuda.device(0):
+        y = second(x.to(other))
+    assert y.device == other
+    assert torch.equal(y.cpu().view(torch.int16), want.cpu().view(torch.int16))
+    with pytest.raises(MoeError, match="all tensors of a call must be on one device"):
+        second.library["small"](x, second.router, second.bias, second.gate_up, second.down,
+                                second.shared_gate_up, second.shared_down)
+
+
 def test_argument_errors():
     layer = MoELayer(cases.small(), library=library("small_layer"))
     with pytest.raises(MoeError, match=r"x must be \[T, 256\]"):
