@@ -824,6 +824,15 @@ __device__ __forceinline__ void loadEight(In (&v)[8], const In *src) {
         *reinterpret_cast<const uint4 *>(src + 4);
 }
 
+/// The same, stored.
+template <typename In>
+__device__ __forceinline__ void storeEight(In *dst, const In (&v)[8]) {
+  *reinterpret_cast<uint4 *>(dst) = *reinterpret_cast<const uint4 *>(v);
+  if constexpr (sizeof(In) == 4)
+    *reinterpret_cast<uint4 *>(dst + 4) =
+        *reinterpret_cast<const uint4 *>(v + 4);
+}
+
 /// out[t] = round(sum_k w[t,k] * rows[map[t,k]] + shared[t]), slots in
 /// order, f32. One block per token and chunk of columns (grid-stride);
 /// each thread loads the rows of Batch slots at once (16-byte loads of
@@ -884,11 +893,7 @@ __device__ void combineBody(const typename C::In *rows, int64_t numRows,
         for (int i = 0; i < Step; ++i)
           res[i] = fromFloat<In>(acc[i]);
       }
-      *reinterpret_cast<uint4 *>(out + t * C::H + h) =
-          *reinterpret_cast<uint4 *>(res);
-      if constexpr (sizeof(In) == 4)
-        *reinterpret_cast<uint4 *>(out + t * C::H + h + 4) =
-            *reinterpret_cast<uint4 *>(res + 4);
+      storeEight(out + t * C::H + h, res);
     }
     __syncthreads();
   }

@@ -590,13 +590,17 @@ inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
   return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
+/// Whether environment variable `name` is `value` (the measurement
+/// switches below read it once per process).
+inline bool environmentIs(const char *name, const char *value) {
+  const char *v = getenv(name);
+  return v && strcmp(v, value) == 0;
+}
+
 /// Whether GEMMs run on the wgmma path: a compute capability 9.0 device
 /// (H100, H200), unless MOE_CUDA_GEMM=mma asks for the portable path.
 inline cudaError_t useSm90(bool *yes) {
-  static const bool forced = [] {
-    const char *v = getenv("MOE_CUDA_GEMM");
-    return v && strcmp(v, "mma") == 0;
-  }();
+  static const bool forced = environmentIs("MOE_CUDA_GEMM", "mma");
   int major = 0, minor = 0;
   cudaError_t err =
       currentDeviceAttribute(cudaDevAttrComputeCapabilityMajor, &major);
@@ -609,10 +613,7 @@ inline cudaError_t useSm90(bool *yes) {
 /// Whether MOE_GEMM_STORE=registers asks the wgmma kernel to store every
 /// output from registers (see Sm90Tiling::StoreByMap).
 inline bool registerStores() {
-  static const bool on = [] {
-    const char *v = getenv("MOE_GEMM_STORE");
-    return v && strcmp(v, "registers") == 0;
-  }();
+  static const bool on = environmentIs("MOE_GEMM_STORE", "registers");
   return on;
 }
 
