@@ -1,26 +1,49 @@
 """What the GPU benches share (runs on the GPU machine): building an emitted
-.cu into a shared library and timing with CUDA events."""
+.cu into a shared library that carries its launcher manifest, and timing
+with CUDA events."""
 
 import ctypes
 import json
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
 import torch
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+from moe_mlir.abi import Manifest  # noqa: E402  (standard library only: no libMoeCAPI.so)
 
 
-def nvcc_shared(source, so):
-    """nvcc -O3 for sm_90a into a shared library; returns (CDLL, seconds)."""
+class Emitted(ctypes.CDLL):
+    """An emitted module's shared library with its launcher manifest
+    (`manifest`, a moe_mlir.abi.Manifest): `lib.manifest[name].bind(lib)`
+    is launcher `name` with its argument types set."""
+
+    def __init__(self, so, manifest):
+        super().__init__(so)
+        self.manifest = manifest
+
+
+def load_manifest(prepared, bench):
+    """<prepared>/<bench>.json, the manifest the prepare step wrote next to
+    <bench>.cu."""
+    return Manifest.load(os.path.join(prepared, bench + ".json"))
+
+
+def nvcc_shared(source, so, manifest):
+    """nvcc -O3 into a shared library for the manifest's target on this GPU
+    (sm_90a for an sm_90a module); returns (Emitted, seconds)."""
+    gencode = manifest.target.gencode(torch.cuda.get_device_capability())
     t0 = time.time()
     subprocess.run(["nvcc", "-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC",
                     "-I", os.path.join(ROOT, "include"),
-                    "-gencode", "arch=compute_90a,code=sm_90a", source, "-o", so],
+                    "-gencode", gencode, source, "-o", so],
                    check=True)
-    return ctypes.CDLL(so), time.time() - t0
+    return Emitted(so, manifest), time.time() - t0
 
 
 def median_ms(fn, reps=30, inner=1):

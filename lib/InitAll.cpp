@@ -4,6 +4,8 @@
 
 #include "moe/Dialect/Moe/IR/MoeDialect.h"
 #include "moe/Dialect/Moe/Transforms/Passes.h"
+#include "moe/Dialect/MoeGPU/IR/MoeGPUOps.h"
+#include "moe/Dialect/MoeGPU/Transforms/Passes.h"
 
 #include "moe/Conversion/Passes.h"
 #include "moe/Pipelines/Pipelines.h"
@@ -20,7 +22,8 @@
 // tools register all upstream dialects, extensions and passes, as mlir-opt
 // does.
 void mlir::moe::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<moe::MoeDialect>();
+  registry.insert<moe::MoeDialect, moegpu::MoeGPUDialect>();
+  moegpu::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   // The ExecutionEngine translates the LLVM dialect to LLVM IR.
@@ -33,6 +36,7 @@ void mlir::moe::registerAllPasses() {
   static bool once = [] {
     mlir::registerAllPasses();
     moe::registerMoePasses();
+    moegpu::registerMoeGPUPasses();
     moe::registerMoeConversionPasses();
     moe::registerMoePipelines();
     return true;

@@ -16,7 +16,6 @@ step, and a device copy of the same bytes for the bandwidth ratio. Writes
 results.json and table.md under <out-dir>.
 """
 
-import ctypes
 import os
 import sys
 
@@ -30,7 +29,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import graphed_ms as graphed, median_ms, nvcc_shared, write_outputs  # noqa: E402
+from gpu_common import (graphed_ms as graphed, load_manifest, median_ms, nvcc_shared,  # noqa: E402
+                        write_outputs)
 from inputs import E, K, make_ids, make_weights  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -40,7 +40,7 @@ CF = 1.25
 
 def build(prepared, out):
     return nvcc_shared(os.path.join(prepared, "dispatch.cu"),
-                       os.path.join(out, "libdispatch.so"))[0]
+                       os.path.join(out, "libdispatch.so"), load_manifest(prepared, "dispatch"))[0]
 
 
 class Launcher:
@@ -48,14 +48,12 @@ class Launcher:
 
     def __init__(self, lib, name, nargs):
         self.name = name
-        self.fn = getattr(lib, name)
-        self.size = getattr(lib, name + "_workspace_size", None)
-        if self.size is not None:
-            self.size.argtypes = [ctypes.c_int64]
-            self.size.restype = ctypes.c_size_t
-        self.fn.argtypes = [ctypes.c_void_p] * (nargs + (self.size is not None)) + \
-            [ctypes.c_int64, ctypes.c_void_p]
-        self.fn.restype = ctypes.c_int
+        spec = lib.manifest[name]
+        if len(spec.inputs) + len(spec.outputs) != nargs:
+            raise RuntimeError(f"{name}: the manifest has {len(spec.inputs)} inputs and "
+                               f"{len(spec.outputs)} outputs, the bench passes {nargs} tensors")
+        self.fn = spec.bind(lib)
+        self.size = spec.bind_workspace_size(lib)  # None: no workspace parameter
         self.ws = None
 
     def workspace(self, T):
@@ -100,10 +98,10 @@ class Suite:
         self.fns = {}
         for suffix in ("", "_h64", "_h8"):
             for base in ("permute", "permute_probs", "permute_position"):
-                if hasattr(lib, base + suffix):
+                if base + suffix in lib.manifest:
                     self.fns[base + suffix] = Launcher(lib, base + suffix, 6)
             for base, n in (("combine", 5), ("combine_noshared", 4)):
-                if hasattr(lib, base + suffix):
+                if base + suffix in lib.manifest:
                     self.fns[base + suffix] = Launcher(lib, base + suffix, n)
 
     def run_layout(self, ids):

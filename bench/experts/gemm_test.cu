@@ -7,20 +7,28 @@
 // row r reading row src[r] of T source rows, as the layer's gate/up reads
 // the permute's input), then timed at T*K rows for T = 64, 4096, 16384
 // and 65536. The shared expert (one expert over all rows) is checked and
-// timed at 1, 64 and 300 rows on the wgmma path, unsplit and split-K.
+// timed at 1, 64 and 300 rows on the wgmma path, unsplit and split-K (the
+// split counts of the compiler's split-K table at those rows).
+// The launches are the ones the compiler emits (launchGemmWgmma with the
+// tiling, stages and split count of #moegpu.gemm, launchGemmMma); the
+// wgmma paths use four stages, as moegpu-configure picks on sm_90a.
 //   nvcc -std=c++17 -O3 -Iinclude -gencode arch=compute_90a,code=sm_90a
 //       bench/experts/gemm_test.cu -o gemm_test
 //   ./gemm_test                  all checks and timings
 //   ./gemm_test check [PATH]     the checks only (of PATH; 3: the shared
-//                                expert, planned and split-K)
+//                                expert, unsplit and split-K)
 //   ./gemm_test time PATH T...   the checks, then PATH at each T
 //   ./gemm_test profile T PATH   one pass of PATH at T (for ncu)
 //   ./gemm_test devices          the shared expert on every visible GPU,
 //                                each giving device 0's bits
 // MOE_GEMM_BALANCED=1 gives every expert exactly T*K/E rows;
+// MOE_GEMM_SPREAD=s draws skewed expert loads (see offsetsFor);
 // MOE_GEMM_GATHER=1 times gate/up with gathered rows;
-// MOE_GEMM_STORE=registers stores every output from registers (the wgmma
-// kernel's epilogue before the shared-memory and TMA store path).
+// MOE_GEMM_STORE=registers has the wgmma paths store every output from
+// registers (storeTma = false: the epilogue before the shared-memory and
+// TMA store path);
+// MOE_GEMM_CHUNK=n builds the tile maps with chunks of n row tiles (1 to
+// 15; default limits::GemmTileChunk, what the compiler emits).
 #include "moe/Runtime/cuda/Experts.cuh"
 
 #include <algorithm>
@@ -30,6 +38,7 @@
 #include <cstring>
 #include <vector>
 
+using namespace moe;
 using namespace moe::cuda;
 using bf16 = __nv_bfloat16;
 
@@ -39,16 +48,61 @@ using G2 = GemmSpec<bf16, bf16, E, H, I, false>;
 // One expert over all rows (the shared expert), split-K at small T.
 using S1 = GemmSpec<bf16, bf16, 1, I, H, true>;
 using S2 = GemmSpec<bf16, bf16, 1, H, I, false>;
+// The stages of both wgmma tilings (what moegpu-configure picks on sm_90a).
+constexpr int kStages = 4;
+constexpr int TileMapThreads = limits::GemmTileMapThreads;
 
-static __global__ __launch_bounds__(1024) void tilesKernel(const int32_t *off,
-                                                           int64_t rows,
-                                                           RowTile *t,
-                                                           int rowTile) {
-  rowTilesBody<G1>(off, rows, t, rowTile);
+// The bench's switches (read once).
+static bool envIs(const char *name, const char *value) {
+  const char *v = std::getenv(name);
+  return v && std::strcmp(v, value) == 0;
 }
-static __global__ __launch_bounds__(1024) void sharedTiles(int64_t rows,
-                                                           RowTile *t) {
-  rowTilesBody<S1>(nullptr, rows, t, 128);
+// storeTma of the wgmma launches: false with MOE_GEMM_STORE=registers.
+static bool tmaStores() {
+  static const bool on = !envIs("MOE_GEMM_STORE", "registers");
+  return on;
+}
+// Row tiles per chunk of the tile maps: MOE_GEMM_CHUNK, else the
+// compiler's; 0 for a value out of range.
+static int tileChunk() {
+  static const int chunk = [] {
+    const char *v = std::getenv("MOE_GEMM_CHUNK");
+    if (!v)
+      return limits::GemmTileChunk;
+    const int n = std::atoi(v);
+    return n >= 1 && n <= limits::GemmMaxTileChunk ? n : 0;
+  }();
+  return chunk;
+}
+
+// The split-K count of a single-expert wgmma GEMM over `rows` rows with
+// kTiles 64-element reduction steps and columnTiles column tiles of
+// 128-row tiles: the largest power of two s <= SplitMaxSplits that divides
+// kTiles with ceil(rows / 128) * columnTiles * s <= SplitTargetBlocks. It
+// mirrors the split_k table moegpu-configure gives such a GEMM, for the
+// shared expert's check here (the runtime no longer computes it).
+static int splitsFor(int64_t rows, int kTiles, int columnTiles) {
+  const int64_t blocks = divUp(rows, limits::GemmRowTile) * columnTiles;
+  int s = 1;
+  while (2 * s <= limits::SplitMaxSplits && kTiles % (2 * s) == 0 &&
+         blocks * 2 * s <= limits::SplitTargetBlocks)
+    s *= 2;
+  return s;
+}
+// ... of the shared expert's GEMMs on path 0 (128 x 256 tiles).
+template <class G> static int sharedSplits(int64_t rows) {
+  using C = Sm90Tiling<G, 128, kStages>;
+  return splitsFor(rows, G::K / C::BK, C::ColumnTiles);
+}
+
+static __global__ __launch_bounds__(TileMapThreads) void tilesKernel(
+    const int32_t *off, int64_t rows, RowTile *t, int rowTile, int chunk) {
+  rowTilesBody<E>(off, rows, t, rowTile, chunk);
+}
+static __global__
+__launch_bounds__(TileMapThreads) void sharedTiles(int64_t rows, RowTile *t,
+                                                   int chunk) {
+  rowTilesBody<1>(nullptr, rows, t, limits::GemmRowTile, chunk);
 }
 // The portable kernel of a spec (what the launchers take).
 template <class G>
@@ -57,6 +111,44 @@ __launch_bounds__(256) void portable(const bf16 *a, const bf16 *w,
                                      const RowTile *t, bf16 *o,
                                      const int32_t *src) {
   groupedGemmBody<G>(a, w, t, o, src);
+}
+// The paths: the wgmma kernel (sm_90a) with 128 x 256 tiles (what the
+// compiler chooses on sm_90a) and with 256 x 128 tiles (for the
+// comparison), and the portable mma.sync kernel.
+constexpr int Paths = 3;
+static const char *const names[Paths] = {"wgmma128x256", "wgmma256x128",
+                                         "mma.sync"};
+// The row tile of path's tile map.
+static int rowTileOf(int path) { return path == 1 ? 256 : limits::GemmRowTile; }
+// GEMM G of path over `rows` rows (its tile map built with rowTileOf(path)
+// rows per tile), unsplit.
+template <class G>
+static cudaError_t launchPath(int path, int64_t rows, const bf16 *a,
+                              int64_t aRows, const int32_t *rowSource,
+                              const bf16 *w, const RowTile *tiles, bf16 *out) {
+  if (path == 0)
+    return launchGemmWgmma<G, 128, kStages>(rows, a, aRows, rowSource, w, tiles,
+                                            out, nullptr, 1, tmaStores(), 0);
+  if (path == 1)
+    return launchGemmWgmma<G, 256, kStages>(rows, a, aRows, rowSource, w, tiles,
+                                            out, nullptr, 1, tmaStores(), 0);
+  return launchGemmMma<G>(portable<G>, rows, a, aRows, rowSource, w, tiles, out,
+                          0);
+}
+// The shared expert over `rows` rows on path 0: gate/up x -> h, down
+// h -> y, with splits1 and splits2 K splits (more than 1: partial sums in
+// `partial`).
+static cudaError_t sharedExpert(int64_t rows, const bf16 *x, const bf16 *wgu,
+                                const bf16 *wd, RowTile *tiles, bf16 *h,
+                                bf16 *y, float *partial, int splits1,
+                                int splits2) {
+  sharedTiles<<<1, TileMapThreads>>>(rows, tiles, tileChunk());
+  cudaError_t err = launchGemmWgmma<S1, 128, kStages>(
+      rows, x, rows, nullptr, wgu, tiles, h, partial, splits1, tmaStores(), 0);
+  if (err == cudaSuccess)
+    err = launchGemmWgmma<S2, 128, kStages>(
+        rows, h, rows, nullptr, wd, tiles, y, partial, splits2, tmaStores(), 0);
+  return err;
 }
 // Gathered rows: row r reads source row src[r] of T = rows / 8 (rounded
 // up), a fixed scattered draw with repeats, like tokens sorted by expert.
@@ -178,10 +270,10 @@ static std::vector<int32_t> offsetsFor(int64_t rows, bool skew) {
   return off;
 }
 
-// `devices`: the shared expert (one expert, 300 rows, unsplit and split-K)
-// on every visible GPU in turn, from the same inputs: each run must
-// succeed (a kernel's set-up, such as its shared-memory size, is per
-// device) and give device 0's bits.
+// `devices`: the shared expert (one expert, 300 rows, unsplit and split-K
+// as the compiler's table splits it: 2 | 1) on every visible GPU in turn,
+// from the same inputs: each run must succeed (a kernel's set-up, such as
+// its shared-memory size, is per device) and give device 0's bits.
 static int checkDevices() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
@@ -207,14 +299,10 @@ static int checkDevices() {
     fillRandom<<<1024, 256>>>(wgu, 2 * I * H, 2, 0.05f);
     fillRandom<<<1024, 256>>>(wd, H * I, 3, 0.05f);
     for (int split = 0; split < 2; ++split) {
-      float *p = split ? partial : nullptr;
-      sharedTiles<<<1, 1024>>>(rows, tiles);
       cudaError_t err =
-          launchGroupedGemm<S1>(portable<S1>, GemmPlan{128, true}, rows, x,
-                                rows, nullptr, wgu, tiles, h, p, 0);
-      if (err == cudaSuccess)
-        err = launchGroupedGemm<S2>(portable<S2>, GemmPlan{128, true}, rows, h,
-                                    rows, nullptr, wd, tiles, y, p, 0);
+          sharedExpert(rows, x, wgu, wd, tiles, h, y, split ? partial : nullptr,
+                       split ? sharedSplits<S1>(rows) : 1,
+                       split ? sharedSplits<S2>(rows) : 1);
       if (err == cudaSuccess)
         err = cudaDeviceSynchronize();
       std::vector<uint16_t> got(rows * H);
@@ -244,6 +332,14 @@ static int checkDevices() {
 }
 
 int main(int argc, char **argv) {
+  if (tileChunk() == 0) {
+    std::printf("MOE_GEMM_CHUNK: 1 to %d row tiles\n",
+                limits::GemmMaxTileChunk);
+    return 2;
+  }
+  std::printf("tile chunks of %d row tiles; wgmma bf16 outputs %s\n",
+              tileChunk(),
+              tmaStores() ? "through TMA stores" : "from registers");
   if (argc > 1 && std::strcmp(argv[1], "devices") == 0)
     return checkDevices();
   const bool checkOnly = argc > 1 && std::strcmp(argv[1], "check") == 0;
@@ -263,32 +359,19 @@ int main(int argc, char **argv) {
   fillRandom<<<4096, 256>>>(x, maxRows * H, 1, 2.0f);
   fillRandom<<<4096, 256>>>(wgu, static_cast<int64_t>(E) * 2 * I * H, 2, 0.05f);
   fillRandom<<<4096, 256>>>(wd, static_cast<int64_t>(E) * H * I, 3, 0.05f);
-  // The paths: the wgmma kernel (sm_90a) as planGemms plans it (128 x 256
-  // tiles) and in its 256 x 128 tiling (launched directly, for the
-  // comparison), and the portable mma.sync kernel.
-  constexpr int Paths = 3;
-  const char *names[Paths] = {"wgmma128x256", "wgmma256x128", "mma.sync"};
-  const GemmPlan plans[Paths] = {{128, true}, {256, true}, {128, false}};
-  // gate/up then down over `rows` rows; `gather`: gate/up reads them
-  // through src (filled by fillSources beforehand) from (rows + 7) / 8
-  // rows of x.
+  // gate/up then down over `rows` rows on path `path`; `gather`: gate/up
+  // reads them through src (filled by fillSources beforehand) from
+  // (rows + 7) / 8 rows of x.
   auto gemms = [&](int64_t rows, int path, cudaEvent_t mid, bool gather) {
-    const GemmPlan plan = plans[path];
-    tilesKernel<<<1, 1024>>>(off, rows, tiles, plan.rowTile);
+    tilesKernel<<<1, TileMapThreads>>>(off, rows, tiles, rowTileOf(path),
+                                       tileChunk());
     const int32_t *rowSource = gather ? src : nullptr;
     const int64_t aRows = gather ? (rows + 7) / 8 : rows;
     cudaError_t e1 =
-        path == 1 ? launchGroupedGemmSm90<G1, 256>(rows, x, aRows, rowSource,
-                                                   wgu, tiles, h, nullptr, 0)
-                  : launchGroupedGemm<G1>(portable<G1>, plan, rows, x, aRows,
-                                          rowSource, wgu, tiles, h, nullptr, 0);
+        launchPath<G1>(path, rows, x, aRows, rowSource, wgu, tiles, h);
     if (mid)
       cudaEventRecord(mid);
-    cudaError_t e2 =
-        path == 1 ? launchGroupedGemmSm90<G2, 256>(rows, h, rows, nullptr, wd,
-                                                   tiles, y, nullptr, 0)
-                  : launchGroupedGemm<G2>(portable<G2>, plan, rows, h, rows,
-                                          nullptr, wd, tiles, y, nullptr, 0);
+    cudaError_t e2 = launchPath<G2>(path, rows, h, rows, nullptr, wd, tiles, y);
     if (e1 != cudaSuccess || e2 != cudaSuccess)
       std::printf("launch failed: %s\n",
                   cudaGetErrorString(e1 != cudaSuccess ? e1 : e2));
@@ -311,7 +394,8 @@ int main(int argc, char **argv) {
   for (int path = 0; path < Paths; ++path)
     for (int variant = 0; variant < 4; ++variant) {
       const bool skew = variant % 2, gather = variant / 2;
-      // The 256 x 128 tiling does not gather (launchGroupedGemmSm90).
+      // The 256 x 128 tiling does not gather (launchGemmWgmma refuses it:
+      // cudaErrorNotSupported).
       if ((only >= 0 && path != only) || (path == 1 && gather))
         continue;
       const int64_t rows = skew ? 1000 : 777;
@@ -360,9 +444,10 @@ int main(int argc, char **argv) {
       cudaFree(hRef);
       cudaFree(yRef);
     }
-  // The shared expert (one expert over all rows) on the wgmma path, as
-  // planned and with split-K (a partial buffer given): both against the
-  // reference, the split run twice bitwise, and their times.
+  // The shared expert (one expert over all rows) on the wgmma path,
+  // unsplit and split-K with the split counts of the compiler's table
+  // (splitsFor: 8 | 4 at 1 and 64 rows, 2 | 1 at 300): both against the
+  // reference, each run twice bitwise, and their times.
   if (only < 0 || only == 3) {
     float *partial;
     // Partial sums: at most 600 rows x 2I (gate/up at 300 rows, 2 splits).
@@ -377,16 +462,11 @@ int main(int argc, char **argv) {
                                                 hRef);
       refGemm2<<<(rows * H + 255) / 256, 256>>>(hRef, wd, off, rows, yRef);
       for (bool split : {false, true}) {
-        float *p = split ? partial : nullptr;
+        const int splits1 = split ? sharedSplits<S1>(rows) : 1,
+                  splits2 = split ? sharedSplits<S2>(rows) : 1;
         auto run = [&] {
-          sharedTiles<<<1, 1024>>>(rows, tiles);
-          cudaError_t e1 =
-              launchGroupedGemm<S1>(portable<S1>, GemmPlan{128, true}, rows, x,
-                                    rows, nullptr, wgu, tiles, h, p, 0);
-          cudaError_t e2 =
-              launchGroupedGemm<S2>(portable<S2>, GemmPlan{128, true}, rows, h,
-                                    rows, nullptr, wd, tiles, y, p, 0);
-          return e1 != cudaSuccess ? e1 : e2;
+          return sharedExpert(rows, x, wgu, wd, tiles, h, y,
+                              split ? partial : nullptr, splits1, splits2);
         };
         cudaError_t err = run();
         if (err == cudaSuccess)
@@ -422,9 +502,7 @@ int main(int argc, char **argv) {
         std::printf(
             "check shared expert rows=%-5lld splits %d|%d: %s; y max "
             "err %.3g of %.3g%s; %.3f ms\n",
-            (long long)rows, split ? gemmSplits(rows, H / 64, I / 128) : 1,
-            split ? gemmSplits(rows, I / 64, H / 256) : 1, ok ? "ok" : "FAILED",
-            yErr, yMax,
+            (long long)rows, splits1, splits2, ok ? "ok" : "FAILED", yErr, yMax,
             gy == gy2 ? ", two runs bitwise equal" : ", RUNS DIFFER", ts[5]);
         failures += !ok;
       }

@@ -26,7 +26,6 @@ the checks, and prints its expert loads (for comparing tilings through
 MOE_CUDA_TILE). MOE_BENCH_LIB=path reuses a library built by an earlier run.
 """
 
-import ctypes
 import os
 import sys
 
@@ -38,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from gpu_common import graphed_ms, median_ms, nvcc_shared, write_outputs  # noqa: E402
+from gpu_common import (Emitted, graphed_ms, load_manifest, median_ms, nvcc_shared,  # noqa: E402
+                        write_outputs)
 
 DEV = torch.device("cuda")
 E, K, H, I = 256, 8, 7168, 2048
@@ -46,12 +46,14 @@ E, K, H, I = 256, 8, 7168, 2048
 
 class Layer:
     def __init__(self, lib, name, nin):
-        self.fn = getattr(lib, name)
-        self.size = getattr(lib, name + "_workspace_size")
-        self.size.argtypes = [ctypes.c_int64]
-        self.size.restype = ctypes.c_size_t
-        self.fn.argtypes = [ctypes.c_void_p] * (nin + 2) + [ctypes.c_int64, ctypes.c_void_p]
-        self.fn.restype = ctypes.c_int
+        spec = lib.manifest[name]
+        # __call__ passes nin inputs, one output and a workspace.
+        if len(spec.inputs) != nin or len(spec.outputs) != 1 or spec.workspace is None:
+            raise RuntimeError(f"{name}: the manifest's parameters "
+                               f"({', '.join(p.name for p in spec.params)}) are not "
+                               f"{nin} inputs, an output and a workspace")
+        self.fn = spec.bind(lib)
+        self.size = spec.bind_workspace_size(lib)
         self.ws = None
 
     def __call__(self, inputs, out, T):
@@ -271,10 +273,12 @@ def time_layer(lib, wt, log, Ts):
 def main():
     prepared, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
+    manifest = load_manifest(prepared, "layer")
     if os.environ.get("MOE_BENCH_LIB"):
-        lib = ctypes.CDLL(os.environ["MOE_BENCH_LIB"])
+        lib = Emitted(os.environ["MOE_BENCH_LIB"], manifest)
     else:
-        lib, _ = nvcc_shared(os.path.join(prepared, "layer.cu"), os.path.join(out, "liblayer.so"))
+        lib, _ = nvcc_shared(os.path.join(prepared, "layer.cu"), os.path.join(out, "liblayer.so"),
+                             manifest)
     lines = []
 
     def log(s):

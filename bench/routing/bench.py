@@ -5,7 +5,8 @@ machine; needs PyTorch, NumPy and nvcc, not LLVM).
     python3 bench/routing/bench.py <prepared-dir> <out-dir> [--quick]
 
 1. Builds <prepared-dir>/routing.cu (from bench/routing/prepare.py) into a
-   shared library with nvcc for sm_90a.
+   shared library with nvcc for the target of its launcher manifest
+   routing.json (sm_90a), which the launchers are bound from.
 2. Checks every configuration against the compiled CPU reference
    (cpu_reference.npz: T = 1, 7, 64, 1024) and against the NumPy reference on
    fresh random inputs (T = 1, 7, 64, 4096, 65536): ids exactly, slot order
@@ -19,7 +20,6 @@ Writes results.json and table.md under <out-dir> and prints the table.
 """
 
 import argparse
-import ctypes
 import os
 import sys
 import time
@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import median_ms, nvcc_shared, write_outputs  # noqa: E402
+from gpu_common import load_manifest, median_ms, nvcc_shared, write_outputs  # noqa: E402
 from configs import CONFIGS, bf16_round  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -45,17 +45,21 @@ DEV = torch.device("cuda")
 
 def build(prepared, out):
     return nvcc_shared(os.path.join(prepared, "routing.cu"),
-                       os.path.join(out, "librouting.so"))
+                       os.path.join(out, "librouting.so"), load_manifest(prepared, "routing"))
 
 
 class Launcher:
     def __init__(self, lib, name, cfg):
-        self.fn = getattr(lib, name)
+        spec = lib.manifest[name]
+        self.fn = spec.bind(lib)
         self.cfg = cfg
         dtype, E, K, G, M, gs, func, bias, norm, scale, counts = cfg
         nptr = 1 + (1 if bias else 0) + 2 + (1 if counts else 0)
-        self.fn.argtypes = [ctypes.c_void_p] * nptr + [ctypes.c_int64, ctypes.c_void_p]
-        self.fn.restype = ctypes.c_int
+        # __call__ passes the pointers configs.py describes and no workspace.
+        if len(spec.inputs) + len(spec.outputs) != nptr or spec.workspace is not None:
+            raise RuntimeError(f"{name}: the manifest's parameters "
+                               f"({', '.join(p.name for p in spec.params)}) do not match "
+                               "configs.py")
 
     def __call__(self, z, b, ids, w, counts=None, stream=None):
         args = [z.data_ptr()]

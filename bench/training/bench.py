@@ -16,7 +16,6 @@ gradient with autograd. Writes results.json and table.md under <out-dir>.
 """
 
 import argparse
-import ctypes
 import os
 import sys
 import time
@@ -31,7 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python", "tests"))
 
 import reference as ref  # noqa: E402
-from gpu_common import median_ms, nvcc_shared, write_outputs  # noqa: E402
+from gpu_common import load_manifest, median_ms, nvcc_shared, write_outputs  # noqa: E402
 from configs import FUNCTIONS  # noqa: E402
 
 DEV = torch.device("cuda")
@@ -39,7 +38,7 @@ DEV = torch.device("cuda")
 
 def build(prepared, out):
     return nvcc_shared(os.path.join(prepared, "training.cu"),
-                       os.path.join(out, "libtraining.so"))[0]
+                       os.path.join(out, "libtraining.so"), load_manifest(prepared, "training"))[0]
 
 
 class Step:
@@ -48,17 +47,15 @@ class Step:
     def __init__(self, lib, name):
         self.name = name
         self.route, self.losses, self.outputs, self.seq = FUNCTIONS[name]
-        self.fn = getattr(lib, name)
+        spec = lib.manifest[name]
+        self.fn = spec.bind(lib)
         nin = 2 if self.route["bias"] else 1
+        if (len(spec.inputs), len(spec.outputs)) != (nin, len(self.outputs)):
+            raise RuntimeError(f"{name}: the manifest's parameters "
+                               f"({', '.join(p.name for p in spec.params)}) do not match "
+                               "configs.py")
         # A launcher without intermediates has no workspace parameter.
-        self.size = getattr(lib, name + "_workspace_size", None)
-        if self.size is not None:
-            self.size.argtypes = [ctypes.c_int64]
-            self.size.restype = ctypes.c_size_t
-        nws = 1 if self.size is not None else 0
-        self.fn.argtypes = [ctypes.c_void_p] * (nin + len(self.outputs) + nws) + \
-            [ctypes.c_int64, ctypes.c_void_p]
-        self.fn.restype = ctypes.c_int
+        self.size = spec.bind_workspace_size(lib)
 
     def allocate(self, T):
         E, K = self.route["E"], self.route["K"]
@@ -225,8 +222,7 @@ def check_all(lib, prepared):
         results[name] = stats
         print(f"check {name:17s} ok: {stats}", flush=True)
     # The bias update on its own, on counts with zeros and exact means.
-    fn = lib.v3_bias_update
-    fn.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_int64, ctypes.c_void_p]
+    fn = lib.manifest["v3_bias_update"].bind(lib)
     counts = rng.integers(0, 40, 256).astype(np.int32)
     counts[:20] = 0
     counts[20:40] = int(round(counts.mean()))
@@ -310,7 +306,7 @@ def main():
         rows.append(r)
         print(f"time T={T}: " + ", ".join(f"{k} {v * 1e3:.1f} us" for k, v in r.items()
                                           if k != "T"), flush=True)
-    fn = lib.v3_bias_update
+    fn = lib.manifest["v3_bias_update"].bind(lib)
     b = torch.zeros(256, device=DEV)
     c = torch.randint(0, 100, (256,), dtype=torch.int32, device=DEV)
     o = torch.empty(256, device=DEV)

@@ -4,7 +4,12 @@
 
 #include "moe/Conversion/Passes.h"
 #include "moe/Dialect/Moe/Transforms/Passes.h"
+#include "moe/Dialect/MoeGPU/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/IR/Operation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -42,20 +47,50 @@ void mlir::moe::buildLowerToCPUPipeline(OpPassManager &pm) {
 void mlir::moe::buildLowerToCUDAPipeline(OpPassManager &pm,
                                          const LowerToCUDAOptions &options) {
   pm.addPass(moe::createMoeExpandLayer());
-  pm.addPass(moe::createMoeFuseRouting());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  moe::ConvertMoeToEmitCOptions emitc;
-  emitc.fuseGather = options.fuseGather;
-  pm.addPass(moe::createConvertMoeToEmitC(emitc));
+  moegpu::MoeGPUConfigureOptions configure;
+  configure.target = options.target;
+  configure.fuseGather = options.fuseGather;
+  configure.gemmFamily = options.gemmFamily;
+  configure.gemmStore = options.gemmStore;
+  configure.tileChunk = options.tileChunk;
+  pm.addPass(moegpu::createMoeGPUConfigure(configure));
+  pm.addPass(createCanonicalizerPass());
+  // Results are written into the launcher's output arguments, so the
+  // function boundary keeps identity layouts and bufferizes in place.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  moegpu::MoeGPUPlanMemoryOptions plan;
+  plan.print = options.printMemoryPlan;
+  pm.addPass(moegpu::createMoeGPUPlanMemory(plan));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(moe::createConvertMoeGPUToEmitC());
+}
+
+LogicalResult mlir::moe::lowerToCUDAIfNeeded(Operation *module) {
+  WalkResult found = module->walk([&](Operation *op) {
+    return op != module && !isa<emitc::EmitCDialect>(op->getDialect())
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  if (!found.wasInterrupted())
+    return success();
+  PassManager pm(module->getContext(), module->getName().getStringRef());
+  buildLowerToCUDAPipeline(pm);
+  return pm.run(module);
 }
 
 void mlir::moe::registerMoePipelines() {
   PassPipelineRegistration<LowerToCUDAOptions>(
       "moe-lower-to-cuda",
       "Lower the moe dialect to CUDA kernels and extern \"C\" launchers in "
-      "EmitC (expand, fuse, convert); print with moe-translate "
-      "--mlir-to-cuda",
+      "EmitC (expand, configure for a target, bufferize, plan the "
+      "workspace, convert); print with moe-translate --mlir-to-cuda",
       buildLowerToCUDAPipeline);
   PassPipelineRegistration<>(
       "moe-lower-to-cpu",

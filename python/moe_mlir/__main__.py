@@ -4,12 +4,14 @@
 
 writes into <dir>: the IR after each stage of moe-lower-to-cuda
 (00-input.mlir, 01-expanded.mlir, 02-planned.mlir when a topology is known,
-03-fused.mlir, 04-emitc.mlir), the CUDA source and header (<name>.cu,
-<name>.h) and summary.txt (the layer, the launchers, the workspace
-queries, the dispatch plan). --fuse-gather lowers with
-convert-moe-to-emitc{fuse-gather=true}: less workspace, a little slower.
-Errors print the compiler's diagnostics with their locations and exit with
-status 1.
+03-configured.mlir: the kernels and every decision for the target,
+04-bufferized.mlir, 05-workspace.mlir: the workspace plan, 06-emitc.mlir),
+the CUDA source, header and launcher manifest (<name>.cu, <name>.h,
+<name>.json) and summary.txt (the layer, the launchers, the workspace
+plans, the dispatch plan). --target picks the GPU (sm_90a by default);
+--fuse-gather lets the expert GEMMs gather the permuted rows: less
+workspace, a little slower. Errors print the compiler's diagnostics with
+their locations and exit with status 1.
 """
 
 import argparse
@@ -21,12 +23,21 @@ from ._capi import MoeError
 from .config import LayerConfig
 from .ir import Module
 
+# moe-lower-to-cuda, a stage at a time ({configure} takes the options).
 STAGES = [
     ("01-expanded.mlir", "moe-expand-layer"),
     ("02-planned.mlir", "moe-plan-dispatch"),
-    ("03-fused.mlir", "moe-fuse-routing,canonicalize,cse"),
-    ("04-emitc.mlir", "convert-moe-to-emitc"),
+    ("03-configured.mlir", "canonicalize,cse,moegpu-configure{configure},canonicalize"),
+    ("04-bufferized.mlir", "one-shot-bufferize{bufferize-function-boundaries "
+                           "function-boundary-type-conversion=identity-layout-map}"),
+    ("05-workspace.mlir", "moegpu-plan-memory{print=true},canonicalize,cse"),
+    ("06-emitc.mlir", "convert-moegpu-to-emitc"),
 ]
+
+# The nvcc code option of each target (docs/abi.md).
+GENCODE = {"sm_80": "arch=compute_80,code=sm_80", "sm_86": "arch=compute_86,code=sm_86",
+           "sm_89": "arch=compute_89,code=sm_89", "sm_90": "arch=compute_90,code=sm_90",
+           "sm_90a": "arch=compute_90a,code=sm_90a"}
 
 
 def _source(args):
@@ -65,29 +76,34 @@ def compile_command(args):
         written.append(name)
 
     write("00-input.mlir", str(module))
-    remarks = []
+    configure = f"target={args.target}" + (" fuse-gather=true" if args.fuse_gather else "")
+    dispatch, workspace = [], []
     for name, pipeline in STAGES:
         if name.startswith("02") and "moe.topology" not in str(module):
             continue
-        if name.startswith("04") and args.fuse_gather:
-            pipeline += "{fuse-gather=true}"
-        module.run(pipeline)
-        remarks += getattr(module, "remarks", [])
+        module.run(pipeline.replace("{configure}", "{" + configure + "}"))
+        remarks = [r.message for r in getattr(module, "remarks", [])]
+        (workspace if name.startswith("05") else dispatch).extend(remarks)
         write(name, str(module))
     header = module.cuda_header()
     write(base + ".cu", module.cuda())
     write(base + ".h", header)
+    write(base + ".json", module.cuda_manifest())
     launchers = re.findall(r"^(?:cudaError_t|size_t) .*;$", header, re.M)
-    summary = [f"input: {origin}", "", "launchers (see the .h for their parameters):"]
+    summary = [f"input: {origin}", f"target: {args.target}", "",
+               "launchers (see the .h for their parameters, the .json for the ABI):"]
     if args.fuse_gather:
-        summary[1:1] = ["fuse-gather: the expert GEMMs read the permuted rows from the "
+        summary[2:2] = ["fuse-gather: the expert GEMMs read the permuted rows from the "
                         "input (no [T*K, H] rows buffer)"]
     summary += [f"  {line}" for line in launchers]
-    if remarks:
+    if workspace:
+        summary += ["", "workspace plans:"]
+        summary += ["  " + line for r in workspace for line in r.splitlines()]
+    if dispatch:
         summary += ["", "dispatch plan:"]
-        summary += ["  " + re.sub(r"^.*?remark: ", "", r.split("\n")[0]) for r in remarks]
+        summary += ["  " + r for r in dispatch]
     summary += ["", "build: nvcc -std=c++17 -O3 -I<moe-mlir>/include -gencode "
-                f"arch=compute_90a,code=sm_90a -c {base}.cu",
+                f"{GENCODE[args.target]} -c {base}.cu",
                 "files: " + ", ".join(written + ["summary.txt"])]
     write("summary.txt", "\n".join(summary) + "\n")
     print("\n".join(summary))
@@ -103,7 +119,8 @@ def main(argv=None):
         "compile", help="compile a config.json or a .mlir file to CUDA",
         description="Compile a HuggingFace config.json (DeepSeek-V3/R1, V2, V2-Lite) or a "
                     ".mlir file of moe ops to CUDA: writes the IR after each stage, the "
-                    ".cu, the .h and summary.txt into the output folder.")
+                    ".cu, the .h, the .json launcher manifest and summary.txt into the "
+                    "output folder.")
     c.add_argument("input", help="config.json or a .mlir file")
     c.add_argument("-o", "--output", required=True, help="output folder (created)")
     c.add_argument("--name", help="function name (default: from the input file)")
@@ -116,6 +133,9 @@ def main(argv=None):
                    help="also emit the routing alone, logits to ids and weights")
     c.add_argument("--topology", metavar="NODES,GPUS[,NODE_LIMIT]",
                    help="expert placement, for the dispatch plan (config.json)")
+    c.add_argument("--target", default="sm_90a", choices=sorted(GENCODE),
+                   help="GPU target (default sm_90a: wgmma and TMA on H100/H200; "
+                        "sm_80 and the others take the portable mma.sync GEMMs)")
     c.add_argument("--fuse-gather", action="store_true",
                    help="let the expert GEMMs gather the permuted rows from the input: "
                         "no [T*K, H] rows buffer in the workspace (7.5 GB for "

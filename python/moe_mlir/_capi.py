@@ -8,32 +8,44 @@ variable, a copy next to this package (`_lib/`), or the repository's
 
 import ctypes
 import os
-import re
 import threading
 
 
 class Diagnostic:
-    """One compiler diagnostic: severity ("error", "warning", "remark",
-    "note"), message, and the location it names (file, line, column; None
-    when the location is not a file position)."""
+    """One compiler diagnostic, as the C API reports it (`MoeDiagnostic`):
+    severity ("error", "warning", "note", "remark"), the message alone, the
+    file position its location holds (file, line, column; None when it holds
+    none), the whole location as MLIR prints it, and its notes (Diagnostic
+    objects). `str()` formats it for display like the command-line tools:
+    "file:line:col: error: message" with each note on a following line."""
 
-    _PATTERN = re.compile(r"^(?:(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): )?"
-                          r"(?:(?P<loc>.*?): )?(?P<sev>error|warning|remark|note): "
-                          r"(?P<msg>.*)$", re.S)
+    def __init__(self, severity, message, file=None, line=None, column=None,
+                 location=None, notes=()):
+        self.severity = severity
+        self.message = message
+        self.file, self.line, self.column = file, line, column
+        self.location = location
+        self.notes = list(notes)
 
-    def __init__(self, text):
-        self.text = text
-        first = text.split("\n", 1)[0]
-        m = self._PATTERN.match(first)
-        self.file = self.line = self.column = None
-        self.severity, self.message = "error", first
-        if m:
-            self.severity, self.message = m["sev"], m["msg"]
-            if m["file"] is not None:
-                self.file, self.line, self.column = m["file"], int(m["line"]), int(m["col"])
+    @property
+    def text(self):
+        """The diagnostic and its notes, formatted (as `str()`)."""
+        lines = [self._header()]
+        lines += [n._header() for n in self.notes]
+        return "\n".join(lines)
+
+    def _header(self):
+        if self.file is not None:
+            where = f"{self.file}:{self.line}:{self.column}: "
+        elif self.location:
+            where = f"{self.location}: "
+        else:
+            where = ""
+        return f"{where}{self.severity}: {self.message}"
 
     def __repr__(self):
-        return f"Diagnostic({self.text!r})"
+        return (f"Diagnostic({self.severity!r}, {self.message!r}, file={self.file!r}, "
+                f"line={self.line!r}, column={self.column!r}, notes={self.notes!r})")
 
     def __str__(self):
         return self.text
@@ -42,14 +54,15 @@ class Diagnostic:
 class MoeError(Exception):
     """A failure reported by the compiler, carrying its diagnostics.
 
-    `diagnostics` holds one "file:line:col: error: message" string per
-    diagnostic (notes appended); `errors` the same as `Diagnostic` objects
-    with the message and the location split out; `str(err)` joins them.
+    `errors` holds the `Diagnostic` objects the compiler reported (severity,
+    message, file, line, column, notes); `diagnostics` the same formatted for
+    display, one "file:line:col: error: message" string per diagnostic
+    (notes on following lines); `str(err)` is the message followed by them.
     """
 
     def __init__(self, message, diagnostics=()):
-        self.diagnostics = list(diagnostics)
-        self.errors = [Diagnostic(d) for d in self.diagnostics]
+        self.errors = list(diagnostics)
+        self.diagnostics = [d.text for d in self.errors]
         text = message
         if self.diagnostics:
             text += "\n" + "\n".join(self.diagnostics)
@@ -75,7 +88,12 @@ class MlirStringRef(ctypes.Structure):
         return ref
 
     def str(self):
-        return ctypes.string_at(self.data, self.length).decode()
+        # The raw pointer: reading `data` as c_char_p would copy up to a NUL,
+        # which the C API's strings need not have (or may hold inside).
+        if not self.length:
+            return ""
+        address = ctypes.c_void_p.from_buffer(self, type(self).data.offset).value
+        return ctypes.string_at(address, self.length).decode()
 
 
 def _handle(name):
@@ -100,20 +118,56 @@ class MlirLogicalResult(ctypes.Structure):
 
 StringCallback = ctypes.CFUNCTYPE(None, MlirStringRef, ctypes.c_void_p)
 
+# enum MoeDiagnosticSeverity, indexed by value.
+SEVERITIES = ("error", "warning", "note", "remark")
+
+
+class MoeDiagnostic(ctypes.Structure):
+    """struct MoeDiagnostic (moe-c/Tools.h); valid only during the callback."""
+
+    def to_python(self):
+        """A Diagnostic holding copies of the fields (and of the notes)."""
+        severity = (SEVERITIES[self.severity] if 0 <= self.severity < len(SEVERITIES)
+                    else f"severity {self.severity}")
+        file = self.file.str() if self.file.length else None
+        line, column = (self.line, self.column) if file is not None else (None, None)
+        return Diagnostic(severity, self.message.str(), file, line, column,
+                          self.location.str() or None,
+                          [self.notes[i].to_python() for i in range(self.numNotes)])
+
+
+MoeDiagnostic._fields_ = [
+    ("severity", ctypes.c_int),
+    ("message", MlirStringRef),
+    ("file", MlirStringRef),
+    ("line", ctypes.c_int32),
+    ("column", ctypes.c_int32),
+    ("location", MlirStringRef),
+    ("numNotes", ctypes.c_ssize_t),
+    ("notes", ctypes.POINTER(MoeDiagnostic)),
+]
+
+DiagnosticCallback = ctypes.CFUNCTYPE(None, ctypes.POINTER(MoeDiagnostic), ctypes.c_void_p)
+
+# enum MoeCUDAOutput.
+CUDA_OUTPUT_SOURCE = 0
+CUDA_OUTPUT_HEADER = 1
+CUDA_OUTPUT_MANIFEST = 2
+
 _SIGNATURES = {
     "moeRegisterAllPasses": (None, []),
     "moeContextCreate": (MlirContext, []),
     "mlirContextDestroy": (None, [MlirContext]),
     "moeParseModule": (MlirModule, [MlirContext, MlirStringRef, MlirStringRef,
-                                    StringCallback, ctypes.c_void_p]),
-    "moeVerify": (MlirLogicalResult, [MlirOperation, StringCallback, ctypes.c_void_p]),
+                                    DiagnosticCallback, ctypes.c_void_p]),
+    "moeVerify": (MlirLogicalResult, [MlirOperation, DiagnosticCallback, ctypes.c_void_p]),
     "moeRunPipeline": (MlirLogicalResult, [MlirOperation, MlirStringRef,
-                                           StringCallback, ctypes.c_void_p]),
+                                           DiagnosticCallback, ctypes.c_void_p]),
     "moePrintOperation": (None, [MlirOperation, ctypes.c_bool, StringCallback,
                                  ctypes.c_void_p]),
-    "moeTranslateToCUDA": (MlirLogicalResult, [MlirOperation, ctypes.c_bool,
+    "moeTranslateToCUDA": (MlirLogicalResult, [MlirOperation, ctypes.c_int,
                                                StringCallback, ctypes.c_void_p,
-                                               StringCallback, ctypes.c_void_p]),
+                                               DiagnosticCallback, ctypes.c_void_p]),
     "mlirModuleDestroy": (None, [MlirModule]),
     "mlirModuleGetOperation": (MlirOperation, [MlirModule]),
     "mlirModuleGetBody": (MlirBlock, [MlirModule]),
@@ -171,12 +225,13 @@ def lib():
 
 
 class Diagnostics:
-    """Collects diagnostic strings through a C callback."""
+    """Collects the diagnostics of a C API call, as `Diagnostic` objects, in
+    `all`; pass `callback` (and None as its user data) to the call."""
 
     def __init__(self):
-        self.messages = []
-        self.callback = StringCallback(
-            lambda text, _: self.messages.append(text.str()))
+        self.all = []
+        self.callback = DiagnosticCallback(
+            lambda diag, _: self.all.append(diag.contents.to_python()))
 
 
 class TextSink:

@@ -167,7 +167,7 @@ class CPUProgram(Closeable):
         op = api.mlirModuleGetOperation(module)
         if not api.moeRunPipeline(op, MlirStringRef.of("moe-lower-to-cpu"),
                                   diags.callback, None).ok():
-            raise MoeError(f"cannot lower {name} to the CPU", diags.messages)
+            raise MoeError(f"cannot lower {name} to the CPU", diags.all)
         engine = api.mlirExecutionEngineCreate(module, opt_level, 0, None, False)
         if not engine.ptr:
             raise MoeError(f"cannot JIT-compile {name} (LLVM code generation failed)")

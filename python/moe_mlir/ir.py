@@ -7,10 +7,11 @@
     cu, h = m.cuda(), m.cuda_header()
 
 Failures raise `moe_mlir.MoeError`; its `errors` carry each diagnostic's
-message and location.
+severity, message, location and notes, as the C API reports them.
 """
 
-from ._capi import Closeable, Diagnostics, MlirStringRef, MoeError, TextSink, lib
+from ._capi import (CUDA_OUTPUT_HEADER, CUDA_OUTPUT_MANIFEST, CUDA_OUTPUT_SOURCE, Closeable,
+                    Diagnostics, MlirStringRef, MoeError, TextSink, lib)
 
 
 class Module(Closeable):
@@ -28,7 +29,7 @@ class Module(Closeable):
                                     MlirStringRef.of(name), diags.callback, None)
         if not module.ptr:
             self.close()
-            raise MoeError(f"cannot parse {name}", diags.messages)
+            raise MoeError(f"cannot parse {name}", diags.all)
         self._module = module
 
     @classmethod
@@ -45,19 +46,21 @@ class Module(Closeable):
         """Raises MoeError with the verifier's diagnostics unless valid."""
         diags = Diagnostics()
         if not self._api.moeVerify(self._op(), diags.callback, None).ok():
-            raise MoeError(f"{self.name} does not verify", diags.messages)
+            raise MoeError(f"{self.name} does not verify", diags.all)
         return self
 
     def run(self, pipeline):
         """Runs a pass pipeline ("moe-expand-layer,canonicalize" or
         "builtin.module(...)"), verifying after each pass; returns self.
-        Remarks and warnings the passes emit are kept in `self.remarks`."""
+        Remarks and warnings the passes emit are kept in `self.remarks`, as
+        `Diagnostic` objects (`.message`, `.file`, `.line`, ...; `str()`
+        formats one)."""
         diags = Diagnostics()
         ok = self._api.moeRunPipeline(self._op(), MlirStringRef.of(pipeline),
                                       diags.callback, None).ok()
         if not ok:
-            raise MoeError(f"{self.name}: pipeline '{pipeline}' failed", diags.messages)
-        self.remarks = [d for d in diags.messages if ": error: " not in d]
+            raise MoeError(f"{self.name}: pipeline '{pipeline}' failed", diags.all)
+        self.remarks = [d for d in diags.all if d.severity != "error"]
         return self
 
     def text(self, generic=False):
@@ -71,23 +74,27 @@ class Module(Closeable):
     def copy(self):
         return Module(self.text(generic=True), name=self.name)
 
-    def _translate(self, header):
+    def _translate(self, kind, what):
         sink, diags = TextSink(), Diagnostics()
-        ok = self._api.moeTranslateToCUDA(self._op(), header, sink.callback, None,
+        ok = self._api.moeTranslateToCUDA(self._op(), kind, sink.callback, None,
                                           diags.callback, None).ok()
         if not ok:
-            what = "header" if header else "source"
-            raise MoeError(f"{self.name}: cannot emit the CUDA {what}", diags.messages)
+            raise MoeError(f"{self.name}: cannot emit the CUDA {what}", diags.all)
         return sink.text()
 
     def cuda(self):
         """The CUDA source (.cu); moe-level input is lowered with
         moe-lower-to-cuda on a copy first."""
-        return self._translate(False)
+        return self._translate(CUDA_OUTPUT_SOURCE, "source")
 
     def cuda_header(self):
         """The matching header (.h) with the documented launchers."""
-        return self._translate(True)
+        return self._translate(CUDA_OUTPUT_HEADER, "header")
+
+    def cuda_manifest(self):
+        """The JSON manifest of the launcher ABI (docs/abi.md), the text
+        moe_mlir.abi.Manifest.loads reads."""
+        return self._translate(CUDA_OUTPUT_MANIFEST, "manifest")
 
     def functions(self):
         """Names of the func.func ops at the top level."""

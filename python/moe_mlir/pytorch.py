@@ -17,19 +17,20 @@
     # functional forms: route(cfg, logits, bias), router_loss(...), moe_layer(...)
 
 A moe module becomes a `Library`: its CUDA source is compiled with nvcc
-into a shared library cached under $MOE_MLIR_CACHE (default
-~/.cache/moe_mlir), keyed by a hash of the source, the runtime headers, the
-flags and the GPU architecture; its launchers are read from the generated
-header and called on the current CUDA stream. Emitting the CUDA needs
-libMoeCAPI.so; a machine without it can load prebuilt `.cu`/`.h` files
-(`Library.from_files`).
+for the target its launcher manifest names (docs/abi.md; lowered for
+default_target(), sm_90a on compute capability 9.0 and sm_80 elsewhere,
+unless a `target` is given) into a shared library cached under
+$MOE_MLIR_CACHE (default ~/.cache/moe_mlir), keyed by a hash of the source,
+the runtime headers, the flags and the target; its launchers are bound from
+the manifest (moe_mlir.abi) and called on the current CUDA stream. Emitting
+the CUDA needs libMoeCAPI.so; a machine without it can load a prebuilt
+`.cu` and its `.json` manifest (`Library.from_files`).
 """
 
 import ctypes
 import glob
 import hashlib
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -37,10 +38,9 @@ import threading
 import torch
 
 from ._capi import MoeError
+from .abi import TORCH_DTYPES, Manifest, native_gencode
 
 _ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-_DTYPES = {"float": torch.float32, "int32_t": torch.int32, "__nv_bfloat16": torch.bfloat16,
-           "__half": torch.float16, "bool": torch.bool, "double": torch.float64}
 _lock = threading.Lock()
 
 
@@ -52,24 +52,45 @@ def include_dir():
     return path
 
 
-def _arch():
+def _capability():
     if not torch.cuda.is_available():
         raise MoeError("no CUDA GPU is available to PyTorch")
-    major, minor = torch.cuda.get_device_capability()
-    suffix = "a" if major >= 9 else ""
-    return f"compute_{major}{minor}{suffix}", f"sm_{major}{minor}{suffix}"
+    return tuple(torch.cuda.get_device_capability())
 
 
-def build(source, nvcc=None):
-    """Compiles CUDA source into a shared library (cached); returns its path."""
+def default_target():
+    """The moegpu target for the current GPU: sm_90a on compute capability
+    9.0 (the wgmma kernels), else sm_80 (the portable ones)."""
+    return "sm_90a" if _capability() == (9, 0) else "sm_80"
+
+
+def lowering_pipeline(target=None, fuse_gather=False):
+    """moe-lower-to-cuda for `target` (default_target() when None);
+    fuse_gather as for MoELayer."""
+    options = f"target={target or default_target()}"
+    if fuse_gather:
+        options += " fuse-gather=true"
+    return f"moe-lower-to-cuda{{{options}}}"
+
+
+def build(source, nvcc=None, target=None):
+    """Compiles CUDA source into a shared library (cached); returns its path.
+    `target` (the manifest's `abi.Target`) decides the architecture: an
+    arch-specific one (sm_90a) needs exactly its GPU and is compiled for
+    itself, another one a GPU at least as new and is compiled for the
+    GPU's own; None compiles for the GPU's own."""
     nvcc = nvcc or os.environ.get("NVCC", "nvcc")
     inc = include_dir()
-    compute, sm = _arch()
+    gpu = _capability()
+    gencode = target.gencode(gpu) if target is not None else native_gencode(gpu)
     flags = ["-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC", "-I", inc,
-             "-gencode", f"arch={compute},code={sm}"]
+             "-gencode", gencode]
     key = hashlib.sha256()
     key.update(source.encode())
-    key.update(" ".join(flags[:-2] + [compute, sm]).encode())
+    key.update(" ".join(flags).encode())
+    # The target too: the flags do not always show it (an sm_80 module on
+    # an H100 is built with sm_90a's flags).
+    key.update(repr(target).encode())
     for header in sorted(glob.glob(os.path.join(inc, "moe", "Runtime", "cuda", "*.cuh"))):
         with open(header, "rb") as f:
             key.update(f.read())
@@ -96,64 +117,57 @@ def build(source, nvcc=None):
     return so
 
 
-class Param:
-    def __init__(self, ctype, name, doc):
-        self.ctype, self.name = ctype, name
-        self.const = ctype.startswith("const ")
-        self.pointer = ctype.endswith("*")
-        base = ctype.replace("const ", "").rstrip("*").strip()
-        self.dtype = _DTYPES.get(base)
-        self.shape = None  # [str] from the header's comment
-        self.output = False
-        if doc:
-            m = re.match(r"\[(.*)\] \S+ \((input|output)\)", doc)
-            if m:
-                self.shape = [d.strip() for d in m.group(1).split(",")] if m.group(1) else []
-                self.output = m.group(2) == "output"
+def _torch_dtype(name):
+    return getattr(torch, TORCH_DTYPES[name])
 
 
 class Launcher:
     """One extern "C" launcher: call it with the input tensors; it returns the
-    outputs (allocated, or the `out` tensors given)."""
+    outputs (allocated, or the `out` tensors given). `spec` is its
+    `abi.LauncherSpec` (parameters, shapes, workspace plan)."""
 
-    def __init__(self, lib, name, params, workspace_size):
-        self.name = name
-        self.params = params
-        self.inputs = [p for p in params if p.pointer and p.shape is not None and not p.output]
-        self.outputs = [p for p in params if p.output]
-        self._fn = getattr(lib, name)
-        self._fn.argtypes = [ctypes.c_void_p if p.pointer else
-                             (ctypes.c_int64 if p.ctype == "int64_t" else ctypes.c_void_p)
-                             for p in params]
-        self._fn.restype = ctypes.c_int
-        self._size = workspace_size
+    def __init__(self, lib, spec):
+        self.spec = spec
+        self.name = spec.name
+        self.params, self.inputs, self.outputs = spec.params, spec.inputs, spec.outputs
+        self._fn = spec.bind(lib)
+        # The library's own size function is the truth; the manifest's plan
+        # formula (spec.workspace_bytes) is what the tests hold it to.
+        self._size = spec.bind_workspace_size(lib)
+        self._dtypes = {p.name: _torch_dtype(p.dtype) for p in spec.inputs + spec.outputs}
+        self._tokens = spec.inputs.index(spec.tokens_input) if spec.tokens_input else None
         self._error = getattr(lib, "cudaGetErrorString", None)
         if self._error is not None:
             self._error.restype = ctypes.c_char_p
             self._error.argtypes = [ctypes.c_int]
 
-    def _dims(self, shape, T):
-        dims = []
-        for d in shape:
-            try:
-                dims.append(int(eval(d, {"__builtins__": {}}, {"num_tokens": T})))
-            except Exception:
-                raise MoeError(f"{self.name}: cannot read the dimension '{d}'") from None
-        return dims
+    def _token_count(self, inputs):
+        if self.spec.static_tokens is not None:
+            return self.spec.static_tokens
+        if self._tokens is None:
+            raise MoeError(f"{self.name}: no input has num_tokens rows, so the token "
+                           "count is unknown (call the launcher through ctypes)")
+        p, t = self.inputs[self._tokens], inputs[self._tokens]
+        if not isinstance(t, torch.Tensor):
+            raise MoeError(f"{self.name}: '{p.name}' must be a torch.Tensor, "
+                           f"got {type(t).__name__}")
+        if t.dim() == 0:
+            raise MoeError(f"{self.name}: '{p.name}' must have num_tokens rows, got a scalar")
+        return t.shape[0]
 
     def __call__(self, *inputs, out=None):
         if len(inputs) != len(self.inputs):
             raise MoeError(f"{self.name}: expected {len(self.inputs)} inputs "
                            f"({', '.join(p.name for p in self.inputs)}), got {len(inputs)}")
-        T = None
-        for p, t in zip(self.inputs, inputs):
-            if p.shape and p.shape[0] == "num_tokens" and isinstance(t, torch.Tensor):
-                T = t.shape[0]
-                break
-        if T is None:
-            raise MoeError(f"{self.name}: no input tells the token count")
+        if out is not None and len(out) != len(self.outputs):
+            raise MoeError(f"{self.name}: expected {len(self.outputs)} outputs "
+                           f"({', '.join(p.name for p in self.outputs)}), got {len(out)}")
+        T = self._token_count(inputs)
         args = {}
-        device = inputs[0].device if isinstance(inputs[0], torch.Tensor) else None
+        if not inputs:  # nothing to follow: the current device
+            device = torch.device("cuda", torch.cuda.current_device())
+        else:
+            device = inputs[0].device if isinstance(inputs[0], torch.Tensor) else None
         for p, t in zip(self.inputs, inputs):
             self._check(p, t, T, device)
             args[p.name] = t
@@ -161,19 +175,19 @@ class Launcher:
         # whichever device is current.
         with torch.cuda.device(device):
             outs = list(out) if out is not None else [
-                torch.empty(self._dims(p.shape, T), dtype=p.dtype, device=device)
+                torch.empty(self.spec.shape(p, T), dtype=self._dtypes[p.name], device=device)
                 for p in self.outputs]
             for p, t in zip(self.outputs, outs):
                 self._check(p, t, T, device)
                 args[p.name] = t
-            ptrs = []
             workspace = self._workspace(T, device)
+            ptrs = []
             for p in self.params:
-                if p.name == "workspace":
-                    ptrs.append(workspace.data_ptr() if workspace is not None else None)
-                elif p.name == "num_tokens":
+                if p.role == "workspace":
+                    ptrs.append(workspace.data_ptr())
+                elif p.role == "num_tokens":
                     ptrs.append(T)
-                elif p.name == "stream":
+                elif p.role == "stream":
                     ptrs.append(torch.cuda.current_stream(device).cuda_stream)
                 else:
                     ptrs.append(args[p.name].data_ptr())
@@ -190,79 +204,69 @@ class Launcher:
         if not t.is_cuda:
             raise MoeError(f"{what} must be on a CUDA device, got {t.device}")
         if t.device != device:
-            raise MoeError(f"{what} is on {t.device}, '{self.inputs[0].name}' on {device}: "
+            first = f"'{self.inputs[0].name}'" if self.inputs else "the call"
+            raise MoeError(f"{what} is on {t.device}, {first} on {device}: "
                            "all tensors of a call must be on one device")
-        if p.dtype is not None and t.dtype != p.dtype:
-            raise MoeError(f"{what} must be {p.dtype}, got {t.dtype}")
-        want = self._dims(p.shape, T)
+        if t.dtype != self._dtypes[p.name]:
+            raise MoeError(f"{what} must be {self._dtypes[p.name]}, got {t.dtype}")
+        want = self.spec.shape(p, T)
         if list(t.shape) != want:
             raise MoeError(f"{what} must have shape {want}, got {list(t.shape)}")
         if not t.is_contiguous():
             raise MoeError(f"{what} must be contiguous")
+        if t.data_ptr() % p.align:
+            raise MoeError(f"{what} must be {p.align}-byte aligned "
+                           f"(its data starts at {t.data_ptr():#x})")
 
     def workspace_bytes(self, T):
         """Bytes of device memory a call on T tokens uses beside its inputs
-        and outputs."""
+        and outputs (the library's size function)."""
         return int(self._size(T)) if self._size is not None else 0
 
     def _workspace(self, T, device):
         """A workspace from PyTorch's caching allocator on the current stream,
         as any PyTorch op's scratch memory: calls on other streams (running
         at the same time) and calls captured in a CUDA graph each get their
-        own, and a freed one is reused by later calls on the same stream."""
+        own, and a freed one is reused by later calls on the same stream.
+        The allocator's blocks are 512-byte aligned, more than any
+        workspace asks."""
         if self._size is None:
             return None
         return torch.empty(max(self.workspace_bytes(T), 1), dtype=torch.uint8, device=device)
 
 
 class Library:
-    """The launchers of one compiled moe module, by function name."""
+    """The launchers of one compiled moe module, by function name: the CUDA
+    source and its launcher manifest (the JSON text or an `abi.Manifest`),
+    compiled for the GPU the manifest's target allows."""
 
-    def __init__(self, source, header):
-        self.source, self.header = source, header
-        self._lib = ctypes.CDLL(build(source))
-        self.launchers = {}
-        docs, proto = {}, re.compile(r"^(cudaError_t|size_t) (\w+)\((.*)\);$")
-        for line in header.splitlines():
-            m = re.match(r"^//  (\w+): (.*)$", line)
-            if m:
-                docs[m.group(1)] = m.group(2)
-                continue
-            m = proto.match(line)
-            if not m:
-                continue
-            kind, name, params = m.groups()
-            if kind == "size_t":
-                docs = {}
-                continue
-            parsed = []
-            for piece in params.split(", "):
-                ctype, pname = piece.rsplit(" ", 1)
-                parsed.append(Param(ctype, pname, docs.get(pname)))
-            size = getattr(self._lib, name + "_workspace_size", None)
-            if size is not None:
-                size.argtypes = [ctypes.c_int64]
-                size.restype = ctypes.c_size_t
-            self.launchers[name] = Launcher(self._lib, name, parsed, size)
-            docs = {}
+    def __init__(self, source, manifest):
+        if not isinstance(manifest, Manifest):
+            manifest = Manifest.loads(manifest)
+        self.source, self.manifest = source, manifest
+        self.target = manifest.target
+        self._lib = ctypes.CDLL(build(source, target=manifest.target))
+        self.launchers = {spec.name: Launcher(self._lib, spec) for spec in manifest}
 
     @classmethod
     def from_module(cls, module, pipeline=None):
         """From a moe_mlir.ir.Module or MLIR text (needs libMoeCAPI.so);
-        `pipeline` (e.g. "moe-lower-to-cuda{fuse-gather=true}") lowers a
-        copy of it first instead of the default moe-lower-to-cuda."""
+        `pipeline` (e.g. lowering_pipeline("sm_90a", fuse_gather=True))
+        lowers a copy of it first instead of the default moe-lower-to-cuda."""
         from .ir import Module
         if isinstance(module, str):
             module = Module(module)
         if pipeline:
             module = module.copy()
             module.run(pipeline)
-        return cls(module.cuda(), module.cuda_header())
+        return cls(module.cuda(), module.cuda_manifest())
 
     @classmethod
-    def from_files(cls, cu_path, h_path):
-        with open(cu_path) as f, open(h_path) as g:
-            return cls(f.read(), g.read())
+    def from_files(cls, cu_path, manifest_path):
+        """From a prebuilt .cu and its .json manifest (no libMoeCAPI.so)."""
+        with open(cu_path) as f:
+            source = f.read()
+        return cls(source, Manifest.load(manifest_path))
 
     def __getitem__(self, name):
         if name not in self.launchers:
@@ -270,21 +274,20 @@ class Library:
         return self.launchers[name]
 
 
-FUSE_GATHER = "moe-lower-to-cuda{fuse-gather=true}"
-
-
 class MoELayer(torch.nn.Module):
     """A whole MoE layer (routing, dispatch, experts, shared expert, combine)
     as one CUDA call. Inference: the output does not carry gradients.
     fuse_gather=True compiles it so that the expert GEMMs read the permuted
     rows from the input: the workspace has no [T*k, hidden] rows buffer (7.5
-    GB for DeepSeek-V3 at 65536 tokens), at a few per cent of speed."""
+    GB for DeepSeek-V3 at 65536 tokens), at a few per cent of speed.
+    `target` ("sm_90a", "sm_80") is the moegpu target the layer is compiled
+    for; default_target() when None."""
 
     def __init__(self, config, library=None, dtype=torch.bfloat16, device=None,
-                 fuse_gather=False):
+                 fuse_gather=False, target=None):
         super().__init__()
         self.config = c = config
-        self.fuse_gather = fuse_gather
+        self.fuse_gather, self.target = fuse_gather, target
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if c.dtype != "bf16" or dtype != torch.bfloat16:
             raise MoeError("MoELayer: the CUDA layer takes bf16 activations and weights")
@@ -307,8 +310,9 @@ class MoELayer(torch.nn.Module):
 
     def _launcher(self):
         if self.library is None:
-            self.library = Library.from_module(self.config.layer_mlir(name=self.name),
-                                               FUSE_GATHER if self.fuse_gather else None)
+            self.library = Library.from_module(
+                self.config.layer_mlir(name=self.name),
+                lowering_pipeline(self.target, fuse_gather=self.fuse_gather))
         return self.library[self.name]
 
     def forward(self, x):
@@ -325,17 +329,18 @@ class MoELayer(torch.nn.Module):
 
 class Router(torch.nn.Module):
     """Routing alone: logits [T, E] f32 (plus the bias buffer) to ids and
-    weights."""
+    weights. `target` as for MoELayer."""
 
-    def __init__(self, config, library=None):
+    def __init__(self, config, library=None, target=None):
         super().__init__()
-        self.config, self.library = config, library
+        self.config, self.library, self.target = config, library, target
         if config.bias:
             self.register_buffer("bias", torch.zeros(config.experts, dtype=torch.float32))
 
     def forward(self, logits):
         if self.library is None:
-            self.library = Library.from_module(self.config.routing_mlir())
+            self.library = Library.from_module(self.config.routing_mlir(),
+                                               lowering_pipeline(self.target))
         args = [logits.detach()] + ([self.bias] if self.config.bias else [])
         return self.library[self.config.name + "_route"](*args)
 
@@ -356,11 +361,12 @@ class RouterTrainer(torch.nn.Module):
     """A router training step: ids, weights and the auxiliary loss; the loss
     is differentiable with respect to the logits (its gradient comes from
     the same kernel launch). With an aux-loss-free bias, `update_bias()`
-    applies the bias step computed from this batch's loads."""
+    applies the bias step computed from this batch's loads. `target` as for
+    MoELayer."""
 
-    def __init__(self, config, seq_len=None, rate=1e-3, library=None):
+    def __init__(self, config, seq_len=None, rate=1e-3, library=None, target=None):
         super().__init__()
-        self.config, self.library = config, library
+        self.config, self.library, self.target = config, library, target
         self.seq_len, self.rate = seq_len, rate
         self._new_bias = None
         if config.bias:
@@ -369,7 +375,8 @@ class RouterTrainer(torch.nn.Module):
     def forward(self, logits):
         if self.library is None:
             self.library = Library.from_module(
-                self.config.router_training_mlir(seq_len=self.seq_len, rate=self.rate))
+                self.config.router_training_mlir(seq_len=self.seq_len, rate=self.rate),
+                lowering_pipeline(self.target))
         T = logits.shape[0]
         if self.seq_len and T % self.seq_len:
             raise MoeError(f"RouterTrainer: {T} tokens are not whole sequences of "
@@ -396,8 +403,10 @@ class RouterTrainer(torch.nn.Module):
 _libraries = {}
 
 
-def _library_for(config, kind, **options):
-    key = (repr(config), kind, tuple(sorted(options.items())))
+def _library_for(config, kind, target=None, **options):
+    # The target is resolved first: libraries for two GPUs do not share a key.
+    target = target or default_target()
+    key = (repr(config), kind, target, tuple(sorted(options.items())))
     if key not in _libraries:
         if kind == "route":
             text = config.routing_mlir()
@@ -405,34 +414,35 @@ def _library_for(config, kind, **options):
             text = config.router_training_mlir(**options)
         else:
             text = config.layer_mlir()
-        fuse = kind == "layer" and options.get("fuse_gather")
-        _libraries[key] = Library.from_module(text, FUSE_GATHER if fuse else None)
+        fuse = kind == "layer" and bool(options.get("fuse_gather"))
+        _libraries[key] = Library.from_module(text, lowering_pipeline(target, fuse_gather=fuse))
     return _libraries[key]
 
 
-def route(config, logits, bias=None):
-    """ids [T, k] int32 and weights [T, k] f32 of `config`'s routing."""
+def route(config, logits, bias=None, target=None):
+    """ids [T, k] int32 and weights [T, k] f32 of `config`'s routing
+    (compiled for `target`, default_target() when None)."""
     if config.bias and bias is None:
         raise MoeError("route: this routing takes a bias [E] f32")
     args = [logits.detach()] + ([bias] if config.bias else [])
-    return _library_for(config, "route")[config.name + "_route"](*args)
+    return _library_for(config, "route", target)[config.name + "_route"](*args)
 
 
-def router_loss(config, logits, bias=None, seq_len=None):
+def router_loss(config, logits, bias=None, seq_len=None, target=None):
     """ids, weights and the auxiliary loss (differentiable with respect to
     `logits`) of one router training step."""
     if config.bias and bias is None:
         raise MoeError("router_loss: this routing takes a bias [E] f32")
-    lib = _library_for(config, "train", seq_len=seq_len)
+    lib = _library_for(config, "train", target, seq_len=seq_len)
     args = [logits.detach()] + ([bias] if config.bias else [])
     outs = lib[config.name + "_router_train"](*args)
     return outs[0], outs[1], _LossThroughLogits.apply(logits, outs[2], outs[3])
 
 
 def moe_layer(config, x, router, gate_up, down, bias=None, shared_gate_up=None,
-              shared_down=None, fuse_gather=False):
-    """The whole layer on explicit weights (inference); fuse_gather as for
-    MoELayer."""
+              shared_down=None, fuse_gather=False, target=None):
+    """The whole layer on explicit weights (inference); fuse_gather and
+    target as for MoELayer."""
     args = [x, router]
     if config.bias:
         if bias is None:
@@ -444,5 +454,5 @@ def moe_layer(config, x, router, gate_up, down, bias=None, shared_gate_up=None,
             raise MoeError("moe_layer: this layer has a shared expert: pass "
                            "shared_gate_up and shared_down")
         args += [shared_gate_up, shared_down]
-    return _library_for(config, "layer", fuse_gather=fuse_gather)[config.name](
+    return _library_for(config, "layer", target, fuse_gather=fuse_gather)[config.name](
         *[a.detach() for a in args])

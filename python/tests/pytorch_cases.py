@@ -38,5 +38,13 @@ def CASES():
     }
 
 
-# Cases lowered with a pipeline of their own (else moe-lower-to-cuda).
-PIPELINES = {"small_layer_fused": "moe-lower-to-cuda{fuse-gather=true}"}
+# Cases whose expert GEMMs gather the permuted rows themselves.
+FUSE_GATHER = {"small_layer_fused"}
+
+
+def pipeline(name, target):
+    """The lowering of case `name` for a moegpu target ("sm_90a", "sm_80"):
+    moe_mlir.pytorch.lowering_pipeline, spelt out here because
+    bench/pytorch/prepare.py runs without PyTorch."""
+    options = f"target={target}" + (" fuse-gather=true" if name in FUSE_GATHER else "")
+    return f"moe-lower-to-cuda{{{options}}}"

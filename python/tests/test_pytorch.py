@@ -18,7 +18,9 @@ import torch.nn.functional as F  # noqa: E402
 
 import pytorch_cases as cases  # noqa: E402
 from moe_mlir import MoeError  # noqa: E402
-from moe_mlir.pytorch import Library, MoELayer, Router, RouterTrainer, build  # noqa: E402
+from moe_mlir.abi import Target  # noqa: E402
+from moe_mlir.pytorch import (Library, MoELayer, Router, RouterTrainer, build,  # noqa: E402
+                              default_target, lowering_pipeline)
 
 DEV = torch.device("cuda")
 
@@ -27,8 +29,8 @@ def library(name):
     prebuilt = os.environ.get("MOE_MLIR_PREBUILT")
     if prebuilt:
         return Library.from_files(os.path.join(prebuilt, name + ".cu"),
-                                  os.path.join(prebuilt, name + ".h"))
-    return Library.from_module(cases.CASES()[name], cases.PIPELINES.get(name))
+                                  os.path.join(prebuilt, name + ".json"))
+    return Library.from_module(cases.CASES()[name], cases.pipeline(name, default_target()))
 
 
 def torch_route(z, bias, c):
@@ -257,11 +259,42 @@ def test_build_cache_is_reused():
     assert build(source) == build(source)
 
 
+def test_build_for_the_manifest_target():
+    # The library is built for its manifest's target: an arch-specific target
+    # needs exactly its GPU, another one a GPU at least as new; the GPU check
+    # comes before nvcc.
+    major, minor = torch.cuda.get_device_capability()
+    here = f"sm_{major}{minor}"
+    lib = library("v3_route")
+    assert lib.target == lib.manifest.target
+    if lib.target.arch_specific:
+        assert lib.target.capability == (major, minor)
+    newer = f"sm_{major + 1}0"
+    with pytest.raises(MoeError, match=f"compiled for {newer}a; this GPU is {here}"):
+        build(lib.source, target=Target(newer + "a", (major + 1, 0), True))
+    with pytest.raises(MoeError, match=f"compiled for {newer} and later; this GPU is {here}"):
+        build(lib.source, target=Target(newer, (major + 1, 0), False))
+    assert lowering_pipeline("sm_80", fuse_gather=True) == \
+        "moe-lower-to-cuda{target=sm_80 fuse-gather=true}"
+    assert default_target() == ("sm_90a" if (major, minor) == (9, 0) else "sm_80")
+
+
+def test_workspace_size_matches_the_manifest_plan():
+    # The launchers ask the library's size function; the manifest's plan
+    # formula (moe_mlir.abi) must give the same bytes.
+    assert library("small_layer")["small"].spec.workspace is not None
+    for name in ("small_layer", "small_layer_fused", "v3_train", "v2_train", "v3_route"):
+        for launcher in library(name).launchers.values():
+            for T in (0, 1, 7, 300, 4096, 65537):
+                assert launcher.workspace_bytes(T) == launcher.spec.workspace_bytes(T), \
+                    (launcher.name, T)
+
+
 def test_functional_forms(monkeypatch):
     from moe_mlir import pytorch
     c = cases.v3()
     lib = library("v3_route")
-    monkeypatch.setitem(pytorch._libraries, (repr(c), "route", ()), lib)
+    monkeypatch.setitem(pytorch._libraries, (repr(c), "route", default_target(), ()), lib)
     z = torch.randn(64, c.experts, device=DEV)
     bias = torch.zeros(c.experts, device=DEV)
     ids, w = pytorch.route(c, z, bias)

@@ -3,7 +3,7 @@
 #ifndef MOE_CONVERSION_PASSES_H
 #define MOE_CONVERSION_PASSES_H
 
-#include "moe/Conversion/MoeToEmitC/MoeToEmitC.h"
+#include "moe/Conversion/MoeGPUToEmitC/MoeGPUToEmitC.h"
 #include "moe/Conversion/MoeToLoops/MoeToLoops.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"

@@ -27,34 +27,31 @@ def ConvertMoeToLoops : Pass<"convert-moe-to-loops"> {
   ];
 }
 
-def ConvertMoeToEmitC : Pass<"convert-moe-to-emitc", "::mlir::ModuleOp"> {
-  let summary = "Lower fused moe ops to CUDA kernels and launchers in EmitC";
+def ConvertMoeGPUToEmitC : Pass<"convert-moegpu-to-emitc", "::mlir::ModuleOp"> {
+  let summary = "Lower planned moegpu launchers to CUDA kernels and launchers in EmitC";
   let description = [{
-    Every `func.func` whose body is fused moe ops becomes an `extern "C"`
-    host launcher `cudaError_t name(const In* inputs..., Out* outputs...,
-    int64_t num_tokens, cudaStream_t stream)` that never synchronises, and
-    every fused op a specialised `__global__` kernel: E, K, the groups, the
-    group-score rule, the score function and the dtypes are compile-time
-    constants of the emitted code (a `RouteSpec` of the CUDA runtime in
-    `include/moe/Runtime/cuda`), T stays a runtime argument and T = 0 is a
-    no-op. A configuration the kernels cannot serve is a diagnostic naming
-    the limit. `moe-translate --mlir-to-cuda` / `--mlir-to-cuda-header`
-    print the result.
+    Runs on launchers that are configured (`moegpu-configure`), bufferized
+    and planned (`moegpu-plan-memory`). Each launcher becomes an
+    `extern "C"` host function
 
-    With `fuse-gather`, a permute's rows that only a routed
-    `moe.expert_ffn` reads (with the permute's offsets) are not copied: the
-    gate/up GEMM reads each row from the permute's input through the
-    permute's row-to-token map. That saves the copy kernel and its
-    [T*K, H] workspace (470 MB for DeepSeek-V3 at T = 4096), but on sm_90
-    the gathering GEMM loses more than the copy costs (its rows come by
-    cp.async instead of TMA: the layer is 0.2-0.3 ms slower at T = 4096,
-    docs/performance.md), so it is off unless memory matters more.
+    ```c
+    cudaError_t name(const In* inputs..., Out* outputs..., [void* workspace,]
+                     int64_t num_tokens, cudaStream_t stream)
+    ```
+
+    that checks its arguments (a negative or, for a static launcher, wrong
+    token count, a missing workspace), computes its sizes and workspace
+    offsets, launches its kernels and returns the first CUDA error; it never
+    synchronises. Each `<launcher>_workspace_size` becomes
+    `extern "C" size_t <launcher>_workspace_size(int64_t num_tokens)`. Each
+    kernel op becomes, through its own conversion pattern, a `static
+    __global__` specialisation of a kernel of `include/moe/Runtime/cuda`
+    with every constant and every decision of its configuration a template
+    argument, named `<launcher>_k<index>`. The launchers keep their
+    `moegpu.param` attributes (with the tensor types), from which
+    `moe-translate --mlir-to-cuda-header` and `--mlir-to-cuda-manifest`
+    print the header and the JSON manifest.
   }];
-  let options = [
-    Option<"fuseGather", "fuse-gather", "bool", /*default=*/"false",
-           "Let the expert GEMM gather a permute's rows instead of the "
-           "permute copying them (no [T*K, H] rows buffer)">
-  ];
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 

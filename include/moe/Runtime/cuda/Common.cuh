@@ -10,16 +10,19 @@
 #ifndef MOE_RUNTIME_CUDA_COMMON_CUH
 #define MOE_RUNTIME_CUDA_COMMON_CUH
 
+#include "moe/Runtime/cuda/KernelLimits.h"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <limits.h>
 #include <stdint.h>
 
 namespace moe {
 namespace cuda {
 
 constexpr unsigned kFullMask = 0xffffffffu;
-constexpr int kWarpSize = 32;
+constexpr int kWarpSize = limits::WarpSize;
 
 __host__ __device__ inline int64_t divUp(int64_t a, int64_t b) {
   return (a + b - 1) / b;
@@ -50,6 +53,25 @@ inline cudaError_t fillGrid(const void *kernel, int blockSize, int64_t wanted,
   int64_t resident = static_cast<int64_t>(sms) * (perSm > 0 ? perSm : 1);
   *grid = static_cast<int>(wanted < resident ? wanted : resident);
   return cudaSuccess;
+}
+
+/// Blocks of a grid-stride kernel under the grid policy the compiler chose
+/// (#moegpu.grid): `persistent` fills the device (fillGrid), `exact` runs
+/// `wanted` blocks (at most INT_MAX).
+inline cudaError_t sizeGrid(const void *kernel, int blockSize, int64_t wanted,
+                            bool persistent, int *grid) {
+  if (persistent)
+    return fillGrid(kernel, blockSize, wanted, grid);
+  if (wanted > INT_MAX)
+    return cudaErrorInvalidValue;
+  *grid = static_cast<int>(wanted < 0 ? 0 : wanted);
+  return cudaSuccess;
+}
+
+/// A buffer of the workspace at `offset` bytes (the compiler's plan,
+/// moegpu-plan-memory).
+template <typename T> inline T *workspaceView(void *workspace, int64_t offset) {
+  return reinterpret_cast<T *>(static_cast<char *>(workspace) + offset);
 }
 
 /// The routing order as an unsigned key: larger floats give larger keys,

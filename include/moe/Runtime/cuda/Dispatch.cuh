@@ -91,7 +91,7 @@ struct LayoutSpec {
                        ExpertsPerGpu = ExpertsPerGpu_;
   static constexpr int Ranks = Nodes * GpusPerNode;
   static constexpr int E = Ranks * ExpertsPerGpu;
-  static constexpr int BlockSize = 256;
+  static constexpr int BlockSize = limits::LayoutBlockSize;
   /// Tokens per block (one per thread): a batch this size is one block
   /// that writes the counts directly (no zeroing, no global atomics).
   static constexpr int TokensPerBlock = BlockSize;
@@ -99,7 +99,8 @@ struct LayoutSpec {
   /// its row of the send mask as vector stores.
   static constexpr bool MaskRows =
       Ranks <= 64 && Ranks % 16 == 0 && Nodes <= kWarpSize;
-  static_assert(K >= 1 && K <= 64, "at most 64 slots per token");
+  static_assert(K >= 1 && K <= limits::LayoutMaxSlots,
+                "at most LayoutMaxSlots slots per token");
 };
 
 /// Four mask bits as four bool bytes.
@@ -247,10 +248,6 @@ inline cudaError_t zeroLayoutCounts(int grid, int32_t *perExpert,
 
 enum class DropPolicy : int { None = 0, Probs = 1, Position = 2 };
 
-/// Assignments ranked per block of the rank kernel (the lowering sizes the
-/// block-count workspace with it).
-inline constexpr int kPermutePerBlock = 512;
-
 /// E experts, K slots, H hidden, element type In; Policy None means no
 /// capacity. A block ranks `Rounds` x 256 consecutive assignments.
 template <typename In_, int E_, int K_, int H_, DropPolicy Policy_>
@@ -258,24 +255,26 @@ struct PermuteSpec {
   using In = In_;
   static constexpr int E = E_, K = K_, H = H_;
   static constexpr DropPolicy Policy = Policy_;
-  static constexpr int BlockSize = 256, Warps = BlockSize / kWarpSize;
-  static constexpr int Rounds = 2;
-  static constexpr int PerBlock = Rounds * BlockSize; // assignments
-  static_assert(PerBlock == kPermutePerBlock, "the workspace assumes it");
+  static constexpr int BlockSize = limits::PermuteBlockSize,
+                       Warps = BlockSize / kWarpSize;
+  /// Assignments ranked per block of the rank kernel (the compiler sizes
+  /// the block counts with it).
+  static constexpr int PerBlock = limits::PermuteAssignmentsPerBlock;
+  static constexpr int Rounds = PerBlock / BlockSize;
+  static_assert(Rounds * BlockSize == PerBlock, "whole rounds of the block");
   static constexpr int GatherUnroll = 4;
   /// Rows of at least this many 16-byte vectors (1 KB) are gathered
   /// token-major (see permuteGatherBody).
   static constexpr int TokenMajorVecs = 64;
-  /// Up to this many rank blocks (T*K <= 32768), P2 and P3 are one kernel.
-  static constexpr int FusedPlaceBlocks = 64;
   /// The scan kernel: 1024 threads, ScanLanes per expert (a power of two):
   /// thread i works on expert i % (1024 / ScanLanes).
-  static constexpr int ScanThreads = 1024;
+  static constexpr int ScanThreads = limits::PermuteScanThreads;
   static constexpr int ScanLanes = E <= 128   ? 8
                                    : E <= 256 ? 4
                                    : E <= 512 ? 2
                                               : 1;
-  static_assert(E >= 1 && E <= 1024, "at most 1024 experts");
+  static_assert(E >= 1 && E <= limits::PermuteMaxExperts,
+                "at most PermuteMaxExperts experts");
 };
 
 template <class P> __host__ __device__ inline int64_t rankBlocks(int64_t T) {
@@ -530,11 +529,12 @@ __device__ void permutePlaceBody(int64_t numTokens, float cf,
   }
 }
 
-/// P2 + P3 for few rank blocks (B <= FusedPlaceBlocks), one block per rank
-/// block: each block sums the B x E block counts itself (its own prefix
-/// and the totals), scans over the experts in shared memory and places its
-/// assignments; block 0 also writes `offsets` and the totals for P4 and P5.
-/// One launch less than the scan + place pair: what small batches pay for.
+/// P2 + P3 for few rank blocks (up to the permute op's fused_place_blocks),
+/// one block per rank block: each block sums the B x E block counts itself (its
+/// own prefix and the totals), scans over the experts in shared memory and
+/// places its assignments; block 0 also writes `offsets` and the totals for P4
+/// and P5. One launch less than the scan + place pair: what small batches pay
+/// for.
 template <class P>
 __device__ void permuteFusedPlaceBody(int64_t numTokens, float cf,
                                       const int32_t *ids,
@@ -799,10 +799,10 @@ template <typename In_, int K_, int H_, bool Shared_> struct CombineSpec {
   using In = In_;
   static constexpr int K = K_, H = H_;
   static constexpr bool Shared = Shared_;
-  static constexpr int BlockSize = 256;
+  static constexpr int BlockSize = limits::CombineBlockSize;
   /// A block takes one token's chunk of BlockSize * 8 columns (8 per
   /// thread), so a few tokens still spread over several multiprocessors.
-  static constexpr int Chunk = BlockSize * 8;
+  static constexpr int Chunk = BlockSize * limits::CombineElementsPerThread;
   static constexpr int Chunks = (H + Chunk - 1) / Chunk;
   /// Slots whose rows a thread loads before adding them.
   static constexpr int Batch = K < 8 ? K : 8;
@@ -844,7 +844,7 @@ __device__ void combineBody(const typename C::In *rows, int64_t numRows,
                             typename C::In *out) {
   chainedStart();
   using In = typename C::In;
-  constexpr int Step = 8;
+  constexpr int Step = limits::CombineElementsPerThread;
   static_assert(C::H % Step == 0, "hidden size a multiple of 8");
   static_assert(C::K <= C::BlockSize, "a thread loads each slot's map");
   __shared__ int32_t map[C::K];

@@ -29,18 +29,15 @@ namespace cuda {
 
 /// The tile of a grouped GEMM: its expert (-1: no tile), first and end row,
 /// and where it lies in its chunk: an expert's tiles go in chunks of up to
-/// kTileChunk consecutive slots, `chunk` = (index in the chunk << 4) |
-/// tiles in the chunk (the wgmma kernel runs a chunk's blocks together).
+/// `chunk` consecutive slots (the tile map's, moegpu.tile_map), `chunk` =
+/// (index in the chunk << 4) | tiles in the chunk (the wgmma kernel runs a
+/// chunk's blocks together).
 struct RowTile {
   int32_t expert, begin, end, chunk;
 };
-
-/// Tiles per chunk (see RowTile).
-#ifndef MOE_TILE_CHUNK
-#define MOE_TILE_CHUNK 8
-#endif
-constexpr int kTileChunk = MOE_TILE_CHUNK;
-static_assert(kTileChunk >= 1 && kTileChunk <= 15, "chunk sizes take 4 bits");
+static_assert(sizeof(RowTile) == limits::GemmRowTileBytes,
+              "the compiler sizes tile maps with GemmRowTileBytes");
+static_assert(limits::GemmMaxTileChunk <= 15, "chunk sizes take 4 bits");
 
 /// A grouped GEMM out[r, n] = sum_k A[r, k] W[e(r), n', k] over the rows
 /// of each expert; E experts (1: the shared expert or the router, all
@@ -53,8 +50,9 @@ struct GemmSpec {
   using Out = Out_;
   static constexpr int E = E_, N = N_, K = K_;
   static constexpr bool Dual = Dual_;
-  static constexpr int BM = 128, BN = 128, BK = 32, Stages = 3;
-  static constexpr int Threads = 256;
+  static constexpr int BM = limits::GemmRowTile, BN = limits::MmaTileN,
+                       BK = limits::MmaTileK, Stages = limits::MmaStages;
+  static constexpr int Threads = limits::MmaThreads;
   /// Output columns per block.
   static constexpr int OutCols = Dual ? BN / 2 : BN;
   /// A plain GEMM may end in a partial column tile (the router's E).
@@ -64,18 +62,28 @@ struct GemmSpec {
   static_assert(K % BK == 0, "the reduction is whole 32-element steps");
   static_assert(!Dual || N % OutCols == 0, "gate/up is whole column tiles");
   static_assert(N % 2 == 0, "outputs are stored in pairs");
-  static_assert(E >= 1 && E <= 1024, "at most 1024 experts");
+  static_assert(E >= 1 && E <= limits::GemmMaxExperts,
+                "at most GemmMaxExperts experts");
 };
 
-/// The tiles of expert e's rows [begin, end) at `tiles`, in chunks.
+/// What zeroTailBody needs of the output it zeroes: its type, the experts
+/// and the columns.
+template <typename Out_, int E_, int N_> struct ZeroTailSpec {
+  using Out = Out_;
+  static constexpr int E = E_, N = N_;
+};
+
+/// The tiles of expert e's rows [begin, end) at `tiles`, in chunks of up to
+/// `chunkSize` tiles.
 __host__ __device__ inline void writeExpertTiles(int e, int begin, int end,
-                                                 int rowTile, RowTile *tiles) {
+                                                 int rowTile, int chunkSize,
+                                                 RowTile *tiles) {
   const int count = static_cast<int>(divUp(end - begin, rowTile));
   for (int i = 0; i < count; ++i) {
     const int b = begin + i * rowTile;
-    const int inChunk = i % kTileChunk, chunkStart = i - inChunk;
+    const int inChunk = i % chunkSize, chunkStart = i - inChunk;
     const int chunk =
-        count - chunkStart < kTileChunk ? count - chunkStart : kTileChunk;
+        count - chunkStart < chunkSize ? count - chunkStart : chunkSize;
     tiles[i] = RowTile{e, b, b + rowTile < end ? b + rowTile : end,
                        inChunk << 4 | chunk};
   }
@@ -102,52 +110,27 @@ __host__ __device__ inline bool chunkBlock(const RowTile *tiles, int64_t slots,
   return true;
 }
 
-/// Split-K for the GEMMs whose tiles alone leave most of the GPU idle (the
-/// router and the shared expert at small T; the wgmma path only): each
-/// tile's blocks add disjoint K ranges into f32 partial sums, a second
-/// kernel adds them in split order and finishes them. The count depends on
-/// the shape and the rows only, so results do not depend on the device.
-constexpr int kSplitTargetBlocks = 128, kMaxSplits = 8;
-
-/// Splits of a GEMM over `rows` rows with kTiles 64-element reduction steps
-/// and columnTiles column tiles of 128-row tiles: the largest power of two
-/// up to kMaxSplits that divides kTiles and keeps the blocks within
-/// kSplitTargetBlocks.
-__host__ __device__ inline int gemmSplits(int64_t rows, int kTiles,
-                                          int columnTiles) {
-  const int64_t blocks = divUp(rows, 128) * columnTiles;
-  int s = 1;
-  while (2 * s <= kMaxSplits && kTiles % (2 * s) == 0 &&
-         blocks * 2 * s <= kSplitTargetBlocks)
-    s *= 2;
-  return s;
-}
-
-/// Rows of the f32 partial sums such a GEMM needs (splits x rows; none
-/// unsplit): the workspace expression of the launchers.
-__host__ __device__ inline int64_t splitRows(int64_t rows, int kTiles,
-                                             int columnTiles) {
-  const int s = gemmSplits(rows, kTiles, columnTiles);
-  return s > 1 ? s * rows : 0;
-}
-
 /// Row-tile slots a grouped GEMM over numRows rows may need.
 template <class G>
 __host__ __device__ inline int64_t maxRowTiles(int64_t rows) {
   return divUp(rows, G::BM) + G::E;
 }
 
-/// The tile map (one block of 1024 threads) with rowTile-row tiles (128 as
-/// planGemms plans now; the wgmma kernel also takes 256).
-/// Without offsets (the shared expert) all numRows rows belong to expert 0.
-template <class G>
+/// The tile map (one block of GemmTileMapThreads threads) with rowTile-row
+/// tiles in chunks of up to `chunk` of an expert, for E experts; the slots
+/// past the last tile (divUp(numRows, rowTile) + E in all) are marked
+/// unused. Without offsets (the shared expert, the router) all numRows rows
+/// belong to expert 0.
+template <int E>
 __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
-                             RowTile *tiles, int rowTile) {
+                             RowTile *tiles, int rowTile, int chunk) {
   chainedStart();
-  __shared__ int warpSums[1024 / kWarpSize];
+  constexpr int Threads = limits::GemmTileMapThreads;
+  static_assert(E <= Threads, "a thread per expert");
+  __shared__ int warpSums[Threads / kWarpSize];
   const int e = threadIdx.x;
   int begin = 0, end = 0;
-  if (e < G::E) {
+  if (e < E) {
     begin = offsets ? offsets[e] : 0;
     end = offsets ? offsets[e + 1] : static_cast<int>(numRows);
     if (end > numRows)
@@ -157,10 +140,10 @@ __device__ void rowTilesBody(const int32_t *offsets, int64_t numRows,
   }
   const int count = static_cast<int>(divUp(end - begin, rowTile));
   int total = 0;
-  const int first = blockExclusiveScan<1024>(count, warpSums, total);
-  writeExpertTiles(e, begin, end, rowTile, tiles + first);
-  const int64_t slots = maxRowTiles<G>(numRows);
-  for (int64_t y = total + threadIdx.x; y < slots; y += 1024)
+  const int first = blockExclusiveScan<Threads>(count, warpSums, total);
+  writeExpertTiles(e, begin, end, rowTile, chunk, tiles + first);
+  const int64_t slots = divUp(numRows, rowTile) + E;
+  for (int64_t y = total + threadIdx.x; y < slots; y += Threads)
     tiles[y] = RowTile{-1, 0, 0, 0};
 }
 
@@ -372,10 +355,10 @@ __device__ void zeroTailBody(const int32_t *offsets, int64_t numRows,
 }
 
 /// The grid of a grouped GEMM over numRows rows: column tiles x row-tile
-/// slots (at most 65535 slots: T*K up to ~8.4 million rows).
+/// slots (at most GemmMaxRowTileSlots: T*K up to ~8.4 million rows).
 template <class G> inline cudaError_t gemmGrid(int64_t numRows, dim3 *grid) {
   int64_t slots = maxRowTiles<G>(numRows);
-  if (slots > 65535)
+  if (slots > limits::GemmMaxRowTileSlots)
     return cudaErrorInvalidValue;
   *grid = dim3(G::ColumnTiles, static_cast<unsigned>(slots));
   return cudaSuccess;
@@ -398,56 +381,22 @@ inline cudaError_t checkGemm(const void *a, const void *w, const void *out) {
 namespace moe {
 namespace cuda {
 
-/// How the GEMMs of one op run: the row-tile size of the tile map they
-/// share and whether they take the wgmma path (128 x 256 tiles; the
-/// 256 x 128 tiling of Sm90Tiling measured no faster once an expert's row
-/// tiles run together, docs/performance.md).
-struct GemmPlan {
-  int rowTile;
-  bool sm90;
-};
-
-/// The plan of GEMMs Gs...: the wgmma path on sm_90 devices when every one
-/// of them allows it, else the portable one.
-template <class... Gs> inline cudaError_t planGemms(GemmPlan *plan) {
-  static_assert(((Gs::BM == 128) && ...), "the portable path's row tile");
-  *plan = GemmPlan{128, false};
-  if constexpr ((Sm90Tiling<Gs, 128>::Usable && ...)) {
-    bool sm90 = false;
-    cudaError_t err = useSm90(&sm90);
-    if (err != cudaSuccess)
-      return err;
-    if (sm90)
-      *plan = GemmPlan{128, true};
-  }
-  return cudaSuccess;
-}
-
-/// Launches a grouped GEMM over numRows rows as planned: the wgmma kernel,
-/// or `portable` (a kernel running groupedGemmBody<G>) on the grid of
-/// gemmGrid. A has aRows rows; GEMM row r reads A row rowSource[r] (the
-/// permute's gather fused into the GEMM), or row r without rowSource. With
-/// `partial` (splitRows(numRows, ...) rows of f32 sums) the wgmma path may
-/// split a single expert's K (gemmSplits); routed GEMMs ignore it.
+/// Launches the mma.sync grouped GEMM `portable` (a kernel running
+/// groupedGemmBody<G>) over numRows rows on the grid of gemmGrid: what the
+/// compiler emits for #moegpu.gemm<mma_sync, ...>. A has aRows rows; GEMM
+/// row r reads A row rowSource[r] (the permute's gather fused into the
+/// GEMM), or row r without rowSource.
 template <class G, typename... Params>
-inline cudaError_t launchGroupedGemm(void (*portable)(Params...), GemmPlan plan,
-                                     int64_t numRows, const typename G::In *a,
-                                     int64_t aRows, const int32_t *rowSource,
-                                     const typename G::In *w,
-                                     const RowTile *tiles, typename G::Out *out,
-                                     float *partial, cudaStream_t stream) {
+inline cudaError_t launchGemmMma(void (*portable)(Params...), int64_t numRows,
+                                 const typename G::In *a, int64_t aRows,
+                                 const int32_t *rowSource,
+                                 const typename G::In *w, const RowTile *tiles,
+                                 typename G::Out *out, cudaStream_t stream) {
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;
   if (!rowSource && aRows != numRows)
     return cudaErrorInvalidValue;
-  if constexpr (Sm90Tiling<G, 128>::Usable) {
-    if (plan.sm90 && plan.rowTile == 128)
-      return launchGroupedGemmSm90<G, 128>(numRows, a, aRows, rowSource, w,
-                                           tiles, out, partial, stream);
-  }
-  if (plan.sm90 || plan.rowTile != G::BM)
-    return cudaErrorInvalidValue; // a plan made for other GEMMs
   dim3 grid;
   if ((err = gemmGrid<G>(numRows, &grid)) != cudaSuccess)
     return err;

@@ -41,28 +41,38 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <type_traits>
 
 namespace moe {
 namespace cuda {
 
+/// The most shared memory of a block on a target with wgmma
+/// (KernelLimits.td).
+constexpr int wgmmaSharedBytes() {
+  for (const limits::Target &t : limits::kTargets)
+    if (t.wgmma)
+      return t.maxSharedBytes;
+  return 0;
+}
+
 /// The wgmma tiling of a GemmSpec: blocks of Rows rows by BN weight rows
 /// (Dual: BN / 2 gate and BN / 2 up rows), one consumer warpgroup per 64
-/// rows multiplying them by all BN weight rows, as many stages as fit in
-/// shared memory:
+/// rows multiplying them by all BN weight rows, a ring of Stages stages
+/// (#moegpu.gemm: the compiler takes as many as fit the target):
 ///  * Rows = 128: 128 x 256 tiles, two consumers on m64n256k16, four
-///    stages; the tiling planGemms plans;
+///    stages; the tiling moegpu-configure chooses;
 ///  * Rows = 256: 256 x 128 tiles, four consumers on m64n128k16, four
 ///    stages; an expert of up to 256 rows is one tile. It measured faster
 ///    at T = 4096 while an expert's row tiles could run apart, no faster
 ///    since they run together (docs/performance.md); bench/experts keeps
 ///    it for that comparison.
-template <class G, int Rows> struct Sm90Tiling {
-  static_assert(Rows == 128 || Rows == 256,
+template <class G, int Rows, int Stages_> struct Sm90Tiling {
+  static_assert(Rows * (limits::WgmmaTileElements / Rows) ==
+                        limits::WgmmaTileElements &&
+                    (Rows == 128 || Rows == 256),
                 "128 x 256 or 256 x 128 tiles: 32K accumulators per block");
-  static constexpr int BM = Rows, BN = 32768 / Rows, BK = 64;
+  static constexpr int BM = Rows, BN = limits::WgmmaTileElements / Rows,
+                       BK = limits::WgmmaTileK;
   /// Consumer warpgroups (64 rows each), then a producer one.
   static constexpr int Consumers = Rows / 64;
   static constexpr int Threads = 128 * (Consumers + 1);
@@ -82,14 +92,18 @@ template <class G, int Rows> struct Sm90Tiling {
   static constexpr int ColumnTiles = G::N / OutCols;
   static constexpr int ABytes = BM * BK * 2, BBytes = BN * BK * 2;
   static constexpr int StageBytes = ABytes + BBytes;
-  /// Up to five stages within the 227 KB a block may have: tiles
-  /// (1024-byte aligned for the swizzle), then full and empty barriers,
-  /// and 1024 bytes of slack to align the dynamic allocation.
-  static constexpr int Stages =
-      std::min(5, (227 * 1024 - 1024 - 80 - BM * 4) / StageBytes);
+  /// The stages: tiles (1024-byte aligned for the swizzle), then full and
+  /// empty barriers, and 1024 bytes of slack to align the dynamic
+  /// allocation (WgmmaSharedSlack with the barriers of the most stages).
+  static constexpr int Stages = Stages_;
+  static_assert(Stages >= 2 && Stages <= limits::WgmmaMaxStages,
+                "2 to WgmmaMaxStages stages");
   /// Then the source row of each tile row (gathered rows).
   static constexpr int TokensOffset = Stages * StageBytes + 2 * Stages * 8;
   static constexpr int SmemBytes = TokensOffset + BM * 4 + 1024;
+  static_assert(Stages * StageBytes + limits::WgmmaSharedSlack + BM * 4 <=
+                    wgmmaSharedBytes(),
+                "the stages fit the shared memory of a wgmma target");
   /// Which GEMMs this path takes: bf16 operands, whole tiles of columns
   /// and reductions.
   static constexpr bool Usable =
@@ -275,7 +289,7 @@ template <typename In, typename Out> struct Sm90Work {
   const In *a;
   const int32_t *rowSource;
   int slots;
-  /// Split-K (see gemmSplits): splits > 1 blocks per tile, each adding a
+  /// Split-K (#moegpu.gemm split_k): splits > 1 blocks per tile, each adding a
   /// K range into f32 partial sums [splits, rows, Dual ? 2N : N].
   int splits;
   int64_t rows;
@@ -290,12 +304,12 @@ template <typename In, typename Out> struct Sm90Work {
 /// tiles of a chunk, its row tiles fastest: the blocks that share a weight
 /// tile (the row tiles of one expert) run together and read it from DRAM
 /// once, and no chunk straddles two experts.
-template <class G, int Rows>
+template <class G, int Rows, int Stages>
 __global__ void
-__launch_bounds__(Sm90Tiling<G, Rows>::Threads, 1) groupedGemmSm90(
+__launch_bounds__(Sm90Tiling<G, Rows, Stages>::Threads, 1) groupedGemmSm90(
     const __grid_constant__ Sm90Work<typename G::In, typename G::Out> work) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using C = Sm90Tiling<G, Rows>;
+  using C = Sm90Tiling<G, Rows, Stages>;
   extern __shared__ uint8_t smemRaw[];
   chainedStart();
   // Splits outermost, then the chunked order of the tiles.
@@ -590,72 +604,76 @@ inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
   return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-/// Whether environment variable `name` is `value` (the measurement
-/// switches below read it once per process).
-inline bool environmentIs(const char *name, const char *value) {
-  const char *v = getenv(name);
-  return v && strcmp(v, value) == 0;
-}
-
-/// Whether GEMMs run on the wgmma path: a compute capability 9.0 device
-/// (H100, H200), unless MOE_CUDA_GEMM=mma asks for the portable path.
-inline cudaError_t useSm90(bool *yes) {
-  static const bool forced = environmentIs("MOE_CUDA_GEMM", "mma");
+/// Whether the current device runs sm_90a code (compute capability 9.0:
+/// H100, H200): the wgmma GEMMs of a module configured for sm_90a refuse
+/// other devices with cudaErrorInvalidDeviceFunction.
+inline cudaError_t requireSm90() {
   int major = 0, minor = 0;
   cudaError_t err =
       currentDeviceAttribute(cudaDevAttrComputeCapabilityMajor, &major);
   if (err == cudaSuccess)
     err = currentDeviceAttribute(cudaDevAttrComputeCapabilityMinor, &minor);
-  *yes = err == cudaSuccess && !forced && major == 9 && minor == 0;
-  return err;
-}
-
-/// Whether MOE_GEMM_STORE=registers asks the wgmma kernel to store every
-/// output from registers (see Sm90Tiling::StoreByMap).
-inline bool registerStores() {
-  static const bool on = environmentIs("MOE_GEMM_STORE", "registers");
-  return on;
+  if (err != cudaSuccess)
+    return err;
+  return major == 9 && minor == 0 ? cudaSuccess
+                                  : cudaErrorInvalidDeviceFunction;
 }
 
 /// Launches the wgmma GEMM over numRows rows whose tile map was built with
-/// Rows-row tiles (chained like launchChained). A has aRows rows; GEMM row
-/// r reads A row rowSource[r], or row r without rowSource.
-template <class G, int Rows>
+/// Rows-row tiles (chained like launchChained): what the compiler emits
+/// for #moegpu.gemm<wgmma, tile = [Rows, ...], stages = Stages, ...>. A
+/// has aRows rows; GEMM row r reads A row rowSource[r], or row r without
+/// rowSource. `splits` K splits (the split_k regime of numRows; more than 1
+/// needs `partial`, splits x numRows rows of f32 sums 16-byte aligned, and
+/// a single expert); `storeTma` lets bf16 outputs of an unsplit GEMM leave
+/// through shared memory and TMA stores.
+template <class G, int Rows, int Stages>
 inline cudaError_t
-launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
-                      const int32_t *rowSource, const typename G::In *w,
-                      const RowTile *tiles, typename G::Out *out,
-                      float *partial, cudaStream_t stream) {
-  using C = Sm90Tiling<G, Rows>;
+launchGemmWgmma(int64_t numRows, const typename G::In *a, int64_t aRows,
+                const int32_t *rowSource, const typename G::In *w,
+                const RowTile *tiles, typename G::Out *out, float *partial,
+                int splits, bool storeTma, cudaStream_t stream) {
+  using C = Sm90Tiling<G, Rows, Stages>;
+  static_assert(C::Usable, "the wgmma GEMM takes bf16 operands in whole "
+                           "tiles of columns and reductions");
+  cudaError_t err = checkGemm(a, w, out);
+  if (err != cudaSuccess)
+    return err;
+  if (!rowSource && aRows != numRows)
+    return cudaErrorInvalidValue;
   if (rowSource && C::Consumers != 2)
     return cudaErrorNotSupported; // no gathering producer (see the kernel)
+  // Splits as the compiler's split_k regimes give them: a power of two up
+  // to SplitMaxSplits dividing the reduction steps; more than one needs
+  // aligned partial sums and a single expert.
+  constexpr int KTiles = G::K / C::BK;
+  if (splits < 1 || splits > limits::SplitMaxSplits ||
+      (splits & (splits - 1)) != 0 || KTiles % splits != 0 ||
+      (splits > 1 && (!partial || G::E != 1)))
+    return cudaErrorInvalidValue;
+  if (splits > 1 && reinterpret_cast<uintptr_t>(partial) % 16 != 0)
+    return cudaErrorMisalignedAddress;
+  if ((err = requireSm90()) != cudaSuccess)
+    return err;
   if (numRows == 0)
     return cudaSuccess;
   const int64_t slots = divUp(numRows, Rows) + G::E;
-  // Split-K where the tiles alone leave the GPU idle (and a partial
-  // buffer was given); one expert only, whose tiles cover every row the
-  // reduction reads.
-  const int splits = partial && G::E == 1
-                         ? gemmSplits(numRows, G::K / C::BK, C::ColumnTiles)
-                         : 1;
   const int64_t blocks = slots * C::ColumnTiles * splits;
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   Sm90Work<typename G::In, typename G::Out> work{};
   // Gathered rows are copied without a tensor map.
-  cudaError_t err = rowSource
-                        ? cudaSuccess
-                        : encodeOperandMap(&work.aMap, a, aRows, G::K, 64);
+  err = rowSource ? cudaSuccess
+                  : encodeOperandMap(&work.aMap, a, aRows, G::K, 64);
   if (err == cudaSuccess)
     err = encodeOperandMap(&work.wMap, w,
                            static_cast<int64_t>(G::E) * G::WeightRows, G::K,
                            C::BN / 2);
   if (err != cudaSuccess)
     return err;
-  // bf16 outputs of unsplit GEMMs leave through shared memory and TMA
-  // (MOE_GEMM_STORE=registers: all from registers, for comparisons).
+  // bf16 outputs of unsplit GEMMs leave through shared memory and TMA.
   if constexpr (C::StoreByMap) {
-    if (splits == 1 && !registerStores()) {
+    if (splits == 1 && storeTma) {
       err = encodeOperandMap(&work.outMap, out, numRows, G::N, 64);
       if (err != cudaSuccess)
         return err;
@@ -670,7 +688,7 @@ launchGroupedGemmSm90(int64_t numRows, const typename G::In *a, int64_t aRows,
   work.rows = numRows;
   work.partial = partial;
   work.slots = static_cast<int>(slots);
-  auto *kernel = &groupedGemmSm90<G, Rows>;
+  auto *kernel = &groupedGemmSm90<G, Rows, Stages>;
   // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
   // registers; with fewer it would wait forever, so refuse to launch. That
   // check and the shared-memory attribute belong to each library's copy

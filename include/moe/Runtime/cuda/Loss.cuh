@@ -30,7 +30,7 @@ struct LossSpec {
   static constexpr LossKind Kind = Kind_;
   static constexpr int E = E_, K = K_, W = W_, Chunk = Chunk_, SeqLen = SeqLen_,
                        D = D_, M = M_;
-  static constexpr int BlockSize = 256;
+  static constexpr int BlockSize = limits::LossBlockSize;
   static_assert(SeqLen == 0 || SeqLen % Chunk == 0,
                 "statistics chunks must not straddle sequences");
   static_assert(Kind != LossKind::Device && Kind != LossKind::Comm ||
@@ -228,12 +228,14 @@ __device__ void lossGradBody(const typename S::In *logits, const float *g,
 template <int E>
 __device__ void biasUpdateBody(const float *bias, const int32_t *counts,
                                float rate, float *updated) {
-  __shared__ double scratch[256];
+  constexpr int Threads = limits::BiasUpdateBlockSize;
+  __shared__ double scratch[Threads];
   double partial = 0.0;
-  for (int i = threadIdx.x; i < E; i += 256)
+  for (int i = threadIdx.x; i < E; i += Threads)
     partial += counts[i]; // exact: integers far below 2^53
-  const int64_t total = static_cast<int64_t>(blockSum<256>(partial, scratch));
-  for (int i = threadIdx.x; i < E; i += 256) {
+  const int64_t total =
+      static_cast<int64_t>(blockSum<Threads>(partial, scratch));
+  for (int i = threadIdx.x; i < E; i += Threads) {
     int64_t diff = total - static_cast<int64_t>(E) * counts[i];
     float b = bias[i];
     updated[i] = diff > 0 ? b + rate : diff < 0 ? b - rate : b;
@@ -247,9 +249,6 @@ template <class L> inline cudaError_t checkLoss(int64_t numTokens) {
     return cudaErrorInvalidValue;
   return cudaSuccess;
 }
-
-/// Workspace bytes, rounded up to 256 (what the launchers carve).
-inline int64_t wsBytes(int64_t bytes) { return (bytes + 255) / 256 * 256; }
 
 } // namespace cuda
 } // namespace moe

@@ -39,8 +39,8 @@ template <bool Normalized_, bool Topk_, int Devices_, int Chunk_>
 struct LossStats {
   static constexpr bool Enabled = true, Normalized = Normalized_, Topk = Topk_;
   static constexpr int Devices = Devices_, Chunk = Chunk_;
-  static_assert(Chunk >= 1 && Devices >= 0 && Devices <= 32,
-                "chunk >= 1, at most 32 devices");
+  static_assert(Chunk >= 1 && Devices >= 0 && Devices <= limits::LossMaxDevices,
+                "chunk >= 1, at most LossMaxDevices devices");
 };
 
 /// Compile-time configuration of a routing kernel. `In` is the logits
@@ -62,7 +62,7 @@ struct RouteSpec {
   static constexpr int V = (E + kWarpSize - 1) / kWarpSize; // experts/lane
   static constexpr int PerGroup = E / G;
   static constexpr int LanesPerGroup = G > 1 ? PerGroup / V : kWarpSize;
-  static constexpr int WarpsPerBlock = 8;
+  static constexpr int WarpsPerBlock = limits::RouteWarpsPerBlock;
   static constexpr int BlockSize = WarpsPerBlock * kWarpSize;
   /// Blocks per SM the register budget is sized for (__launch_bounds__):
   /// more resident warps hide the latency of the warp-wide reductions.
@@ -80,17 +80,20 @@ struct RouteSpec {
                                       : V <= 12 ? 4
                                                 : 3);
 
-  static_assert(E >= 1 && E <= 512, "at most 512 experts (16 per lane)");
-  static_assert(K >= 1 && K <= 32 && K <= E, "1 <= k <= min(32, E)");
+  static_assert(E >= 1 && E <= limits::RouteMaxExperts,
+                "at most RouteMaxExperts experts (16 per lane)");
+  static_assert(K >= 1 && K <= limits::RouteMaxK && K <= E,
+                "1 <= k <= min(RouteMaxK, E)");
   static_assert(E % G == 0, "groups must divide the experts");
   static_assert(G == 1 || (PerGroup % V == 0 && LanesPerGroup >= 1 &&
                            LanesPerGroup <= kWarpSize &&
                            (LanesPerGroup & (LanesPerGroup - 1)) == 0),
                 "a group must be a power-of-two number of whole lanes");
-  static_assert(G <= 32 && GroupTopk >= 1 && GroupTopk <= G,
-                "1 <= group_topk <= groups <= 32");
-  static_assert(GroupSum >= 1 && GroupSum <= 4 && GroupSum <= PerGroup,
-                "group score sums at most 4 scores");
+  static_assert(G <= limits::RouteMaxGroups && GroupTopk >= 1 && GroupTopk <= G,
+                "1 <= group_topk <= groups <= RouteMaxGroups");
+  static_assert(GroupSum >= 1 && GroupSum <= limits::RouteMaxGroupSum &&
+                    GroupSum <= PerGroup,
+                "group score sums at most RouteMaxGroupSum scores");
 };
 
 template <class S> struct RouteArgs {
@@ -559,11 +562,12 @@ routeKernelBody(const typename S::In *logits, const float *bias, int32_t *ids,
 /// Blocks for T tokens: one warp per token up to the number of warps the
 /// device keeps resident, then the warps loop.
 template <class S>
-inline cudaError_t routeGrid(const void *kernel, int64_t numTokens, int *grid) {
+inline cudaError_t routeGrid(const void *kernel, int64_t numTokens,
+                             bool persistent, int *grid) {
   // Without statistics a warp takes a token, with them a block a chunk.
   const int64_t wanted = S::Stats::Enabled ? divUp(numTokens, S::Stats::Chunk)
                                            : divUp(numTokens, S::WarpsPerBlock);
-  return fillGrid(kernel, S::BlockSize, wanted, grid);
+  return sizeGrid(kernel, S::BlockSize, wanted, persistent, grid);
 }
 
 /// Checks that do not need the device: sizes and alignment of the logits
@@ -580,13 +584,13 @@ template <class S> inline cudaError_t checkRouteArgs(const RouteArgs<S> &a) {
 
 /// Host side of an emitted routing launcher: checks the arguments, zeroes
 /// the counts on the stream when they are produced, and sizes the grid
-/// (0 blocks for T = 0). Never synchronises.
+/// (0 blocks for T = 0; `persistent`: see sizeGrid). Never synchronises.
 template <class S>
-inline cudaError_t routePrepare(const void *kernel,
-                                const typename S::In *logits, const float *bias,
-                                int32_t *ids, float *weights, int32_t *counts,
-                                int64_t numTokens, cudaStream_t stream,
-                                int *grid, float *stats = nullptr) {
+inline cudaError_t
+routePrepare(const void *kernel, const typename S::In *logits,
+             const float *bias, int32_t *ids, float *weights, int32_t *counts,
+             int64_t numTokens, cudaStream_t stream, bool persistent, int *grid,
+             float *stats = nullptr) {
   *grid = 0;
   RouteArgs<S> a{logits, bias, ids, weights, counts, numTokens, 1.0f, stats};
   if (cudaError_t err = checkRouteArgs<S>(a))
@@ -600,7 +604,7 @@ inline cudaError_t routePrepare(const void *kernel,
   }
   if (numTokens == 0)
     return cudaSuccess;
-  return routeGrid<S>(kernel, numTokens, grid);
+  return routeGrid<S>(kernel, numTokens, persistent, grid);
 }
 
 } // namespace cuda

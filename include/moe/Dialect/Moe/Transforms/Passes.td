@@ -65,16 +65,4 @@ def MoePlanDispatch : Pass<"moe-plan-dispatch", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::moe::MoeDialect"];
 }
 
-def MoeFuseRouting : Pass<"moe-fuse-routing"> {
-  let summary = "Fuse score, route and the routed token counts into one op";
-  let description = [{
-    `moe.score` → `moe.route` becomes one `moe.fused_route` that reads the
-    logits once; a `moe.expert_counts` of the routed ids becomes the fused
-    op's `counts` result (the per-expert loads the bias update consumes), so
-    it costs no extra pass either. A score whose scores are also used
-    elsewhere stays (the route then fuses on its own, reading the scores).
-  }];
-  let dependentDialects = ["::mlir::moe::MoeDialect"];
-}
-
 #endif // MOE_DIALECT_MOE_TRANSFORMS_PASSES_TD

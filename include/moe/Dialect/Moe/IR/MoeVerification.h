@@ -1,0 +1,117 @@
+//===- MoeVerification.h - rules shared by moe and moegpu ops ---*- C++ -*-===//
+//
+// Shape and configuration checks with messages naming the operand or the
+// attribute and the rule, and the custom assembly directives of enum
+// keywords, shared by the moe ops and the moegpu kernel ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOE_DIALECT_MOE_IR_MOEVERIFICATION_H
+#define MOE_DIALECT_MOE_IR_MOEVERIFICATION_H
+
+#include "moe/Dialect/Moe/IR/MoeDialect.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <optional>
+
+namespace mlir::moe {
+
+/// A named operand or result dimension, for messages such as
+/// "'weight' dim 1 (64) must equal 'input' dim 1 (128)".
+struct Dim {
+  StringRef name;
+  ShapedType type;
+  unsigned index;
+  int64_t size() const { return type.getDimSize(index); }
+};
+
+bool isStatic(int64_t size);
+/// Two sizes agree unless both are static and differ.
+LogicalResult expectSameDim(Operation *op, Dim a, Dim b);
+/// A dimension must equal a value the op derives (unless it is dynamic and
+/// `allowDynamic`).
+LogicalResult expectDimValue(Operation *op, Dim a, int64_t expected,
+                             StringRef what, bool allowDynamic = true);
+LogicalResult expectStaticDim(Operation *op, Dim a, StringRef what);
+LogicalResult expectSameElementType(Operation *op, StringRef aName, Type a,
+                                    StringRef bName, Type b);
+/// a * b, dynamic if either is.
+int64_t mulDims(int64_t a, int64_t b);
+
+/// The routing rules shared by moe.route, moe.layer and moegpu.route.
+LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts, int64_t k,
+                                  int64_t groups, int64_t groupTopk,
+                                  GroupScoreAttr groupScore, float scale);
+/// The routing rules plus a bias of one value per expert, and ids and
+/// weights of [tokens, k] where `tokens` names the input's token dimension.
+LogicalResult verifyRouteShapes(Operation *op, Dim tokens, int64_t numExperts,
+                                int64_t k, int64_t groups, int64_t groupTopk,
+                                GroupScoreAttr groupScore, float scale,
+                                Value bias, ShapedType ids, ShapedType weights);
+LogicalResult verifyCapacityFactor(Operation *op, std::optional<APFloat> value);
+/// A loss configuration against the tokens, experts and k of its routing.
+LogicalResult verifyLossConfig(Operation *op, BalanceLossAttr config,
+                               int64_t numTokens, int64_t numExperts,
+                               int64_t k);
+/// The topology must hold exactly the experts of the op, and a node limit
+/// must be guaranteed by the group limit.
+LogicalResult verifyTopology(Operation *op, TopologyAttr topo,
+                             int64_t numExperts, int64_t groups,
+                             int64_t groupTopk);
+
+//===----------------------------------------------------------------------===//
+// Custom directives: an enum attribute as a bare keyword (`sigmoid`,
+// `probs`, `persistent`), and the group score (`max`, `topk_sum<2>`).
+//===----------------------------------------------------------------------===//
+
+/// The keywords an enum takes and how a keyword reads, for parseKeyword
+/// (found by argument-dependent lookup: each dialect declares them for its
+/// enums).
+inline StringRef expectedKeywords(ScoreFunc) {
+  return "'sigmoid' or 'softmax'";
+}
+inline StringRef expectedKeywords(DropPolicy) {
+  return "'probs' or 'position'";
+}
+inline std::optional<ScoreFunc> symbolizeKeyword(StringRef s, ScoreFunc) {
+  return symbolizeScoreFunc(s);
+}
+inline std::optional<DropPolicy> symbolizeKeyword(StringRef s, DropPolicy) {
+  return symbolizeDropPolicy(s);
+}
+
+template <typename EnumAttrT>
+ParseResult parseKeyword(OpAsmParser &parser, EnumAttrT &attr) {
+  using EnumT = decltype(std::declval<EnumAttrT>().getValue());
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<EnumT> value = symbolizeKeyword(keyword, EnumT());
+  if (!value)
+    return parser.emitError(loc) << "expected " << expectedKeywords(EnumT())
+                                 << ", got '" << keyword << "'";
+  attr = EnumAttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+template <typename EnumAttrT>
+void printKeyword(OpAsmPrinter &printer, Operation *, EnumAttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
+inline ParseResult parseGroupScore(OpAsmParser &parser, GroupScoreAttr &attr) {
+  return parseGroupScoreBody(parser, attr);
+}
+
+inline void printGroupScore(OpAsmPrinter &printer, Operation *,
+                            GroupScoreAttr attr) {
+  printGroupScoreBody(printer, attr);
+}
+
+} // namespace mlir::moe
+
+#endif // MOE_DIALECT_MOE_IR_MOEVERIFICATION_H

@@ -1,0 +1,190 @@
+//===- MoeVerification.cpp - rules shared by moe and moegpu verifiers -----===//
+//
+// Shape and configuration rules with messages naming the operand or the
+// attribute and the rule. The moe ops and the moegpu kernel ops that carry
+// the same configuration check it with the same code.
+//
+//===----------------------------------------------------------------------===//
+
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace mlir::moe {
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+bool isStatic(int64_t size) { return !ShapedType::isDynamic(size); }
+
+/// Two sizes agree unless both are static and differ.
+LogicalResult expectSameDim(Operation *op, Dim a, Dim b) {
+  if (!isStatic(a.size()) || !isStatic(b.size()) || a.size() == b.size())
+    return success();
+  return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
+                           << a.size() << ") must equal '" << b.name << "' dim "
+                           << b.index << " (" << b.size() << ")";
+}
+
+/// A dimension must equal a value the op derives (unless it is dynamic and
+/// `allowDynamic`).
+LogicalResult expectDimValue(Operation *op, Dim a, int64_t expected,
+                             StringRef what, bool allowDynamic) {
+  if (!isStatic(a.size())) {
+    if (allowDynamic || !isStatic(expected))
+      return success();
+    return op->emitOpError() << "'" << a.name << "' dim " << a.index
+                             << " must be static (" << what << ")";
+  }
+  if (!isStatic(expected) || a.size() == expected)
+    return success();
+  return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
+                           << a.size() << ") must equal " << what << " ("
+                           << expected << ")";
+}
+
+LogicalResult expectStaticDim(Operation *op, Dim a, StringRef what) {
+  if (isStatic(a.size()))
+    return success();
+  return op->emitOpError() << "'" << a.name << "' dim " << a.index
+                           << " must be static (" << what << ")";
+}
+
+LogicalResult expectSameElementType(Operation *op, StringRef aName, Type a,
+                                    StringRef bName, Type b) {
+  Type ea = cast<ShapedType>(a).getElementType();
+  Type eb = cast<ShapedType>(b).getElementType();
+  if (ea == eb)
+    return success();
+  return op->emitOpError() << "element type of '" << aName << "' (" << ea
+                           << ") must equal that of '" << bName << "' (" << eb
+                           << ")";
+}
+
+int64_t mulDims(int64_t a, int64_t b) {
+  if (!isStatic(a) || !isStatic(b))
+    return ShapedType::kDynamic;
+  return a * b;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared configuration rules
+//===----------------------------------------------------------------------===//
+
+/// The routing rules shared by moe.route and moe.layer.
+LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts, int64_t k,
+                                  int64_t groups, int64_t groupTopk,
+                                  GroupScoreAttr groupScore, float scale) {
+  if (groups < 1)
+    return op->emitOpError()
+           << "'groups' (" << groups << ") must be at least 1";
+  if (numExperts % groups != 0)
+    return op->emitOpError()
+           << "'groups' (" << groups << ") must divide the number of experts ("
+           << numExperts << ")";
+  if (groupTopk < 1 || groupTopk > groups)
+    return op->emitOpError() << "'group_topk' (" << groupTopk
+                             << ") must be in [1, groups = " << groups << "]";
+  int64_t perGroup = numExperts / groups;
+  int64_t reachable = groupTopk * perGroup;
+  if (k < 1 || k > reachable)
+    return op->emitOpError()
+           << "'k' (" << k << ") must be in [1, " << reachable
+           << "], the experts reachable in group_topk = " << groupTopk
+           << " groups of " << perGroup;
+  if (groupScore.getCount() > perGroup)
+    return op->emitOpError()
+           << "'group_score' topk_sum<" << groupScore.getCount()
+           << "> must sum at most the " << perGroup << " experts of a group";
+  if (!std::isfinite(scale) || scale <= 0.0f)
+    return op->emitOpError()
+           << "'scale' (" << scale << ") must be finite and positive";
+  return success();
+}
+
+/// What routing ops share: the configuration, a bias of one value per
+/// expert, and ids and weights of [tokens, k] where `tokens` names the
+/// input's token dimension.
+LogicalResult verifyRouteShapes(Operation *op, Dim tokens, int64_t numExperts,
+                                int64_t k, int64_t groups, int64_t groupTopk,
+                                GroupScoreAttr groupScore, float scale,
+                                Value bias, ShapedType ids,
+                                ShapedType weights) {
+  if (failed(verifyRoutingConfig(op, numExperts, k, groups, groupTopk,
+                                 groupScore, scale)))
+    return failure();
+  if (bias &&
+      failed(expectDimValue(op, {"bias", cast<ShapedType>(bias.getType()), 0},
+                            numExperts, "the number of experts")))
+    return failure();
+  if (failed(expectSameDim(op, {"ids", ids, 0}, tokens)) ||
+      failed(expectSameDim(op, {"weights", weights, 0}, tokens)) ||
+      failed(expectDimValue(op, {"ids", ids, 1}, k, "'k'", false)) ||
+      failed(expectDimValue(op, {"weights", weights, 1}, k, "'k'", false)))
+    return failure();
+  return success();
+}
+
+LogicalResult verifyCapacityFactor(Operation *op,
+                                   std::optional<APFloat> value) {
+  if (!value)
+    return success();
+  float cf = value->convertToFloat();
+  if (std::isfinite(cf) && cf > 0.0f)
+    return success();
+  return op->emitOpError() << "'capacity_factor' (" << cf
+                           << ") must be finite and positive";
+}
+
+/// Rules of a balance-loss configuration against the operand shapes.
+LogicalResult verifyLossConfig(Operation *op, BalanceLossAttr config,
+                               int64_t numTokens, int64_t numExperts,
+                               int64_t k) {
+  int64_t seqLen = config.getSeqLen();
+  if (seqLen && isStatic(numTokens) && numTokens % seqLen != 0)
+    return op->emitOpError()
+           << "loss 'seq_len' (" << seqLen
+           << ") must divide the number of tokens (" << numTokens << ")";
+  int64_t devices = config.getDevices();
+  if (devices && numExperts % devices != 0)
+    return op->emitOpError()
+           << "loss 'devices' (" << devices
+           << ") must divide the number of experts (" << numExperts << ")";
+  if (isStatic(k) && k > numExperts)
+    return op->emitOpError()
+           << "K (" << k << ") must not exceed the number of experts ("
+           << numExperts << ")";
+  return success();
+}
+
+/// The topology must hold exactly the experts of the op, and a node limit
+/// must be guaranteed by the group limit.
+LogicalResult verifyTopology(Operation *op, TopologyAttr topo,
+                             int64_t numExperts, int64_t groups,
+                             int64_t groupTopk) {
+  if (topo.getNumExperts() != numExperts)
+    return op->emitOpError()
+           << "topology holds " << topo.getNodes() << " nodes x "
+           << topo.getGpusPerNode() << " GPUs x " << topo.getExpertsPerGpu()
+           << " experts = " << topo.getNumExperts()
+           << " experts, but there are " << numExperts;
+  int64_t limit = topo.getNodeLimit();
+  if (!limit || limit == topo.getNodes())
+    return success();
+  if (groups % topo.getNodes() != 0)
+    return op->emitOpError()
+           << "topology 'node_limit' (" << limit
+           << ") is not guaranteed: 'groups' (" << groups
+           << ") must be a multiple of the " << topo.getNodes()
+           << " nodes so that each group lies within one node";
+  if (groupTopk > limit)
+    return op->emitOpError() << "topology 'node_limit' (" << limit
+                             << ") is not guaranteed: 'group_topk' ("
+                             << groupTopk << ") must not exceed it";
+  return success();
+}
+
+} // namespace mlir::moe

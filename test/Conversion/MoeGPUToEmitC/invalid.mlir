@@ -1,0 +1,64 @@
+// RUN: moe-opt %s --split-input-file --convert-moegpu-to-emitc --verify-diagnostics
+
+// A launcher's results are written into its output arguments.
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher returns nothing: run moegpu-plan-memory first}}
+func.func @returns(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) -> index {
+  return %n : index
+}
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{argument #0 has no moegpu.param: run moegpu-configure first}}
+func.func @no_abi(%x: memref<4xf32>) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{argument #0 must be a memref (bufferize the launcher first), not 'tensor<4xf32>'}}
+func.func @tensors(%x: tensor<4xf32> {moegpu.param = #moegpu.param<input, "x">},
+                   %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher gets its stream parameter here}}
+func.func @stream(%s: index {moegpu.param = #moegpu.param<stream, "stream">}) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher with a workspace has a plan: run moegpu-plan-memory}}
+func.func @unplanned(%ws: memref<?xi8> {moegpu.param = #moegpu.param<workspace, "workspace">},
+                     %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a workspace-size function maps num_tokens to bytes}}
+func.func @bad_size(%a: index, %b: index) -> index attributes {moegpu.workspace_size_of = @launcher} {
+  return %a : index
+}
+func.func private @launcher()
+
+// -----
+
+// Kernel ops are converted on buffers.
+func.func @unbufferized(%offsets: memref<9xi32> {moegpu.param = #moegpu.param<input, "offsets">},
+                        %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+  %off = bufferization.to_tensor %offsets : memref<9xi32> to tensor<9xi32>
+  %e = tensor.empty() : tensor<2x4xi32>
+  // expected-error @+2 {{failed to legalize operation 'moegpu.tile_map' that was explicitly marked illegal}}
+  // expected-error @+1 {{'moegpu.tile_map' op is not bufferized: run one-shot-bufferize and moegpu-plan-memory first}}
+  %t = moegpu.tile_map offsets %off experts = 8 row_tile = 128 chunk = 8 rows(%n) outs(%e : tensor<2x4xi32>) : tensor<9xi32> -> tensor<2x4xi32>
+  return
+}

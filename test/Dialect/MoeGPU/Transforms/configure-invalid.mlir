@@ -1,0 +1,85 @@
+// RUN: moe-opt %s --split-input-file --moegpu-configure --verify-diagnostics
+// Options the pass refuses:
+// RUN: not moe-opt %s --split-input-file --moegpu-configure=target=sm_75 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: error: unknown target 'sm_75' (KernelLimits.td has sm_80, sm_86, sm_89, sm_90, sm_90a)
+// RUN: not moe-opt %s --split-input-file --moegpu-configure=gemm-family=cublas 2>&1 | FileCheck %s --check-prefix=FAMILY
+// FAMILY: error: gemm-family must be 'auto' or 'mma_sync', not 'cublas'
+// RUN: not moe-opt %s --split-input-file --moegpu-configure=gemm-store=shared 2>&1 | FileCheck %s --check-prefix=STORE
+// STORE: error: gemm-store must be 'auto' or 'registers', not 'shared'
+// RUN: not moe-opt %s --split-input-file --moegpu-configure=tile-chunk=16 2>&1 | FileCheck %s --check-prefix=CHUNK
+// CHUNK: error: tile-chunk 16 exceeds the CUDA kernels' limit GemmMaxTileChunk = 15 (row tiles per chunk (the tile map stores the chunk in 4 bits))
+// RUN: not moe-opt %s --split-input-file --moegpu-configure=tile-chunk=0 2>&1 | FileCheck %s --check-prefix=CHUNK0
+// CHUNK0: error: tile-chunk must be at least 1
+
+// A launcher takes ranked tensors.
+// expected-error @+1 {{a CUDA launcher takes and returns ranked tensors, not 'tensor<*xf32>'}}
+func.func @unranked(%z: tensor<*xf32>) {
+  return
+}
+
+// -----
+
+// Only the token dimension may be dynamic.
+// expected-error @+1 {{only the token dimension (dim 0) may be dynamic in a CUDA launcher, not in 'tensor<4x?xf32>'}}
+func.func @dynamic_experts(%z: tensor<4x?xf32>) {
+  return
+}
+
+// -----
+
+func.func @returns_argument(%z: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{result #0 returns an argument; the CUDA backend writes results, it does not copy inputs}}
+  return %z : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @returned_twice(%z: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xi32>) {
+  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
+  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  // expected-error @+1 {{result #1 is returned twice; return it once}}
+  return %ids, %ids : tensor<?x2xi32>, tensor<?x2xi32>
+}
+
+// -----
+
+func.func @not_moe() -> tensor<2xf32> {
+  %c = arith.constant dense<1.0> : tensor<2xf32>
+  // expected-error @+1 {{result #0 is not computed by a moe op}}
+  return %c : tensor<2xf32>
+}
+
+// -----
+
+// Scores that something else reads have no kernel of their own.
+func.func @shared_scores(%z: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x8xf32>) {
+  // expected-error @+1 {{'moe.score' op has no CUDA kernel of its own: it is computed by the routing kernel of the moe.route that reads it}}
+  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
+  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return %ids, %s : tensor<?x2xi32>, tensor<?x8xf32>
+}
+
+// -----
+
+// Losses that need different statistics (normalised and raw q) cannot
+// share the routing kernel's.
+func.func @incompatible(%z: tensor<?x8xf32>) -> (tensor<f32>, tensor<f32>) {
+  // expected-error @+1 {{'moe.score' op has no CUDA kernel of its own}}
+  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
+  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  // expected-error @+1 {{'moe.balance_loss' op is not fused with a routing: the CUDA backend computes balance losses from the statistics of the routing kernel (losses whose scores come from a moe.score feeding a moe.route, with compatible statistics)}}
+  %l1 = moe.balance_loss %s, %ids <sequence, alpha = 0.1> : tensor<?x8xf32>, tensor<?x2xi32> -> tensor<f32>
+  // expected-error @+1 {{'moe.balance_loss' op is not fused with a routing}}
+  %l2 = moe.balance_loss %s, %ids <expert, alpha = 0.1> : tensor<?x8xf32>, tensor<?x2xi32> -> tensor<f32>
+  return %l1, %l2 : tensor<f32>, tensor<f32>
+}
+
+// -----
+
+// The routing kernel holds at most RouteMaxExperts experts.
+func.func @many_experts(%z: tensor<?x1024xf32>) -> tensor<?x2xi32> {
+  %s = moe.score sigmoid %z : tensor<?x1024xf32> -> tensor<?x1024xf32>
+  // expected-error @+1 {{'moegpu.route' op 1024 experts exceeds the CUDA kernels' limit RouteMaxExperts = 512 (experts the warp-per-token routing kernel holds (16 scores per lane))}}
+  %ids, %w = moe.route %s k = 2 : (tensor<?x1024xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return %ids : tensor<?x2xi32>
+}
