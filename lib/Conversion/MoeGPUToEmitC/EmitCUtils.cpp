@@ -2,31 +2,17 @@
 
 #include "EmitCUtils.h"
 
+#include "moe/Dialect/MoeGPU/IR/MoeGPUDialect.h"
+
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 
 using namespace mlir;
 using namespace mlir::moegpu;
 
 std::string emitcuda::cElementType(Type type) {
-  if (type.isF32())
-    return "float";
-  if (type.isBF16())
-    return "__nv_bfloat16";
-  if (type.isF16())
-    return "__half";
-  if (type.isF64())
-    return "double";
-  if (type.isInteger(1))
-    return "bool";
-  if (type.isInteger(8))
-    return "int8_t";
-  if (type.isInteger(32))
-    return "int32_t";
-  if (type.isInteger(64) || type.isIndex())
-    return "int64_t";
   if (auto named = dyn_cast<emitc::OpaqueType>(type))
     return named.getValue().str();
-  return "<unsupported>";
+  return cElementTypeName(type);
 }
 
 Type emitcuda::opaque(MLIRContext *ctx, StringRef text) {

@@ -114,7 +114,12 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
                    MoeGPUDialect::kParamAttrName,
                    ParamAttr::get(ctx, param.getRole(), param.getName(),
                                   param.getRows(),
-                                  isa<MemRefType>(type) ? type : Type()))}));
+                                  // The workspace is untyped bytes; its
+                                  // memref type is the plan's business.
+                                  param.getRole() != ParamRole::workspace &&
+                                          isa<MemRefType>(type)
+                                      ? type
+                                      : Type()))}));
     }
     Type streamType = opaque(ctx, "cudaStream_t");
     signature.addInputs(streamType);
@@ -430,8 +435,12 @@ struct ConvertMoeGPUToEmitCPass
       changed = false;
       module.walk([&](Operation *op) {
         auto expr = dyn_cast<emitc::CExpressionInterface>(op);
+        // divUp (a ceildiv) is a pure runtime helper.
+        auto call = dyn_cast<emitc::CallOpaqueOp>(op);
+        bool pureCall = call && call.getCallee() == "moe::cuda::divUp";
         if (op->getNumResults() == 1 && op->use_empty() &&
-            (isa<emitc::LiteralOp>(op) || (expr && !expr.hasSideEffects()))) {
+            (isa<emitc::LiteralOp>(op) || pureCall ||
+             (expr && !expr.hasSideEffects()))) {
           op->erase();
           changed = true;
         }

@@ -132,24 +132,6 @@ static SmallVector<std::string> dimsOf(ParamAttr attr) {
   return dims;
 }
 
-static std::string cElementName(Type type) {
-  if (type.isF32())
-    return "float";
-  if (type.isBF16())
-    return "__nv_bfloat16";
-  if (type.isF16())
-    return "__half";
-  if (type.isF64())
-    return "double";
-  if (type.isInteger(1))
-    return "bool";
-  if (type.isInteger(32))
-    return "int32_t";
-  if (type.isInteger(64))
-    return "int64_t";
-  return "<unsupported>";
-}
-
 /// The manifest's name of an element type.
 static std::string dtypeName(Type type) {
   if (type.isBF16())
@@ -194,8 +176,14 @@ LogicalResult mlir::moe::translateToCUDAHeader(Operation *module,
         "workspace.\n"
         "#pragma once\n\n"
         "#include <cuda_bf16.h>\n#include <cuda_fp16.h>\n"
-        "#include <cuda_runtime.h>\n#include <stddef.h>\n#include "
-        "<stdint.h>\n\n"
+        "#include <cuda_runtime.h>\n#include <stdbool.h>\n"
+        "#include <stddef.h>\n#include <stdint.h>\n\n"
+        // The 16-bit float types are C++ classes; the launchers take them
+        // only by pointer, so C sees their storage structs.
+        "#ifndef __cplusplus\n"
+        "typedef __nv_bfloat16_raw __nv_bfloat16;\n"
+        "typedef __half_raw __half;\n"
+        "#endif\n\n"
         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   for (Launcher &l : launchersOf(module)) {
     StringRef name = l.func.getName();
@@ -220,7 +208,7 @@ LogicalResult mlir::moe::translateToCUDAHeader(Operation *module,
         auto type = cast<ShapedType>(p.attr.getType());
         os << "//  " << p.attr.getName() << ": [";
         llvm::interleaveComma(dimsOf(p.attr), os);
-        os << "] " << cElementName(type.getElementType()) << " ("
+        os << "] " << cElementTypeName(type.getElementType()) << " ("
            << (p.attr.getRole() == ParamRole::input ? "input" : "output")
            << ")\n";
         break;

@@ -19,7 +19,7 @@
 // CHECK-SAME: %[[ROWS:.+]]: !emitc.ptr<!emitc.opaque<"const __nv_bfloat16">> {moegpu.param = #moegpu.param<input, "rows", rows = affine_map<()[s0] -> (s0)>, type = memref<?x256xbf16>>},
 // CHECK-SAME: %[[OFF:.+]]: !emitc.ptr<!emitc.opaque<"const int32_t">> {moegpu.param = #moegpu.param<input, "offsets", type = memref<9xi32>>},
 // CHECK-SAME: %[[OUT:.+]]: !emitc.ptr<!emitc.opaque<"__nv_bfloat16">> {moegpu.param = #moegpu.param<output, "expert_out", rows = affine_map<()[s0] -> (s0)>, type = memref<?x256xbf16>>},
-// CHECK-SAME: %[[WS:.+]]: !emitc.ptr<!emitc.opaque<"void">> {moegpu.param = #moegpu.param<workspace, "workspace", type = memref<?xi8>>},
+// CHECK-SAME: %[[WS:.+]]: !emitc.ptr<!emitc.opaque<"void">> {moegpu.param = #moegpu.param<workspace, "workspace">},
 // CHECK-SAME: %[[T:.+]]: i64 {moegpu.param = #moegpu.param<num_tokens, "num_tokens">},
 // CHECK-SAME: %[[STREAM:.+]]: !emitc.opaque<"cudaStream_t"> {moegpu.param = #moegpu.param<stream, "stream">})
 // CHECK-SAME: -> !emitc.opaque<"cudaError_t">

@@ -31,19 +31,19 @@ func.func @v3(%z: tensor<?x256xf32>, %b: tensor<256xf32>) -> (tensor<?x8xi32>, t
 // CHECK-NEXT: call_opaque "moe::cuda::lossSequenceBody"
 // CHECK: emitc.func @v3_train_k1_mean(
 // CHECK-NEXT: call_opaque "moe::cuda::lossMeanBody"
-// CHECK: verbatim "using v3_train_k3_spec = moe::cuda::RouteSpec<float, 256, 1, 1, 1, 1, moe::cuda::ScoreFunc::Sigmoid, false, false, false>;"
-// CHECK: verbatim "using v3_train_k3_loss = moe::cuda::LossSpec<moe::cuda::LossKind::Sequence, 256, 1, 512, 1, 4096, 0, 0>;"
-// CHECK: emitc.func @v3_train_k3(
-// CHECK-NEXT: call_opaque "moe::cuda::lossGradBody"{{.*}}template_args = [#emitc.opaque<"v3_train_k3_spec">, #emitc.opaque<"v3_train_k3_loss">]
-// CHECK: emitc.func @v3_train_k4({{.*}}) attributes {specifiers = ["static", "__global__", "__launch_bounds__(256)"]}
+// CHECK: verbatim "using v3_train_k2_spec = moe::cuda::RouteSpec<float, 256, 1, 1, 1, 1, moe::cuda::ScoreFunc::Sigmoid, false, false, false>;"
+// CHECK: verbatim "using v3_train_k2_loss = moe::cuda::LossSpec<moe::cuda::LossKind::Sequence, 256, 1, 512, 1, 4096, 0, 0>;"
+// CHECK: emitc.func @v3_train_k2(
+// CHECK-NEXT: call_opaque "moe::cuda::lossGradBody"{{.*}}template_args = [#emitc.opaque<"v3_train_k2_spec">, #emitc.opaque<"v3_train_k2_loss">]
+// CHECK: emitc.func @v3_train_k3({{.*}}) attributes {specifiers = ["static", "__global__", "__launch_bounds__(256)"]}
 // CHECK-NEXT: call_opaque "moe::cuda::biasUpdateBody"{{.*}}template_args = [#emitc.opaque<"256">]
 // CHECK-LABEL: emitc.func @v3_train(
 // CHECK: call_opaque "moe::cuda::checkLoss"(%[[T:.+]]) {template_args = [#emitc.opaque<"v3_train_k1_spec">]}
 // CHECK: verbatim "if (moe::cuda::numSequences<v3_train_k1_spec>({}) > 0) v3_train_k1_seq<<<moe::cuda::numSequences<v3_train_k1_spec>({}), v3_train_k1_spec::BlockSize, 0, {}>>>({}, {}, {}, {}, {});"
 // CHECK: verbatim "v3_train_k1_mean<<<1, v3_train_k1_spec::BlockSize, 0, {}>>>({}, {}, {});" args %{{.+}}, %{{.+}}, %[[T]], %arg3
-// CHECK: call_opaque "moe::cuda::divUp"(%[[T]]) {args = [0 : index, #emitc.opaque<"v3_train_k3_spec::WarpsPerBlock">]}
-// CHECK: call_opaque "moe::cuda::sizeGrid"{{.*}}#emitc.opaque<"reinterpret_cast<const void*>(v3_train_k3)">, #emitc.opaque<"v3_train_k3_spec::BlockSize">, 0 : index, #emitc.opaque<"true">
-// CHECK: verbatim "v3_train_k4<<<1, 256, 0, {}>>>({}, {}, {}, {});" args %{{.+}}, %arg1, %{{.+}}, %{{.+}}, %arg5
+// CHECK: call_opaque "moe::cuda::divUp"(%[[T]]) {args = [0 : index, #emitc.opaque<"v3_train_k2_spec::WarpsPerBlock">]}
+// CHECK: call_opaque "moe::cuda::sizeGrid"{{.*}}#emitc.opaque<"reinterpret_cast<const void*>(v3_train_k2)">, #emitc.opaque<"v3_train_k2_spec::BlockSize">, 0 : index, #emitc.opaque<"true">
+// CHECK: verbatim "v3_train_k3<<<1, 256, 0, {}>>>({}, {}, {}, {});" args %{{.+}}, %arg1, %{{.+}}, %{{.+}}, %arg5
 func.func @v3_train(%z: tensor<?x256xf32>, %b: tensor<256xf32>)
     -> (tensor<?x8xi32>, tensor<f32>, tensor<?x256xf32>, tensor<256xf32>) {
   %s = moe.score sigmoid %z : tensor<?x256xf32> -> tensor<?x256xf32>

@@ -86,6 +86,26 @@ LogicalResult MoeGPUDialect::verifyRegionArgAttribute(Operation *op, unsigned,
 // TargetAttr
 //===----------------------------------------------------------------------===//
 
+std::string mlir::moegpu::cElementTypeName(Type type) {
+  if (type.isF32())
+    return "float";
+  if (type.isBF16())
+    return "__nv_bfloat16";
+  if (type.isF16())
+    return "__half";
+  if (type.isF64())
+    return "double";
+  if (type.isInteger(1))
+    return "bool";
+  if (type.isInteger(8))
+    return "int8_t";
+  if (type.isInteger(32))
+    return "int32_t";
+  if (type.isInteger(64) || type.isIndex())
+    return "int64_t";
+  return "<unsupported>";
+}
+
 const ::moe::limits::Target *TargetAttr::getInfo() const {
   return lookupTarget(getName());
 }

@@ -593,7 +593,7 @@ struct RouteToKernel : KernelPattern<mlir::moe::RouteOp> {
     SmallVector<Value> inits = {
         emptyTensor(rewriter, loc, {numTokens, k}, i32, t),
         emptyTensor(rewriter, loc, {numTokens, k}, f32, t)};
-    bool counts = !countOps.empty() || stats;
+    bool counts = !countOps.empty();
     if (counts)
       inits.push_back(emptyTensor(rewriter, loc, {experts}, i32));
     IntegerAttr chunkAttr;
@@ -713,15 +713,33 @@ struct RouteToKernel : KernelPattern<mlir::moe::RouteOp> {
                                      config, route.getKAttr(),
                                      kernel.getChunkAttr());
     };
-    for (mlir::moe::BalanceLossOp loss : losses) {
-      rewriter.setInsertionPoint(loss);
-      rewriter.replaceOp(loss,
-                         reduce(loss.getLoc(), loss.getConfig()).getResult(0));
-    }
-    for (mlir::moe::BalanceLossGradOp grad : grads) {
-      rewriter.setInsertionPoint(grad);
+    // One reduction per configuration, made at its first consumer in
+    // block order: a gradient reuses the weights its loss computed.
+    SmallVector<Operation *> consumers;
+    for (mlir::moe::BalanceLossOp loss : losses)
+      consumers.push_back(loss);
+    for (mlir::moe::BalanceLossGradOp grad : grads)
+      consumers.push_back(grad);
+    llvm::sort(consumers, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    llvm::DenseMap<Attribute, LossFromStatsOp> reductions;
+    auto reductionFor = [&](Location loc, mlir::moe::BalanceLossAttr config) {
+      LossFromStatsOp &op = reductions[config];
+      if (!op)
+        op = reduce(loc, config);
+      return op;
+    };
+    for (Operation *consumer : consumers) {
+      rewriter.setInsertionPoint(consumer);
+      if (auto loss = dyn_cast<mlir::moe::BalanceLossOp>(consumer)) {
+        rewriter.replaceOp(
+            loss, reductionFor(loss.getLoc(), loss.getConfig())->getResult(0));
+        continue;
+      }
+      auto grad = cast<mlir::moe::BalanceLossGradOp>(consumer);
       Location loc = grad.getLoc();
-      Value g = reduce(loc, grad.getConfig()).getResult(1);
+      Value g = reductionFor(loc, grad.getConfig())->getResult(1);
       Value init = emptyTensor(rewriter, loc, {numTokens, experts},
                                rewriter.getF32Type(), t);
       rewriter.replaceOpWithNewOp<LossGradOp>(

@@ -51,8 +51,9 @@ func.func @scores(%s: tensor<?x8xf32>) -> tensor<?x2xi32> {
 
 // A V3 training step: the routing kernel also writes the statistics of the
 // loss (chunks of 64 tokens, 2E columns); the loss and the gradient's
-// weights are reductions of them, the gradient one more pass over the
-// logits; the bias update reads the routed counts.
+// weights are one reduction of them (the gradient reuses the loss's), the
+// gradient one more pass over the logits; the bias update reads the routed
+// counts.
 // CHECK-LABEL: func.func @v3_train
 // CHECK-SAME: (%[[Z:[^:]+]]: tensor<?x256xf32> {{.*}}, %[[B:[^:]+]]: tensor<256xf32> {{.*}}, %[[IDS:[^:]+]]: tensor<?x8xi32> {{.*}}, %[[LOSS:[^:]+]]: tensor<f32> {{.*}}"loss">}, %[[GRAD:[^:]+]]: tensor<?x256xf32> {{.*}}"grad", {{.*}}, %[[NB:[^:]+]]: tensor<256xf32> {{.*}}"new_bias">}, %[[T:[^:]+]]: index
 // CHECK: %[[CHUNKS:.+]] = arith.ceildivsi %[[T]], %c64
@@ -60,8 +61,8 @@ func.func @scores(%s: tensor<?x8xf32>) -> tensor<?x2xi32> {
 // CHECK: %{{.+}}, %{{.+}}, %[[CNT:.+]], %[[ST:.+]] = moegpu.route score sigmoid %[[Z]] bias %[[B]] {{.*}} counts stats <sequence, alpha = 0.0e+00, counts = topk, seq_len = 4096> chunk = 64 grid = persistent tokens(%[[T]]) outs(%[[IDS]], %{{.+}}, %{{.+}}, %[[STATS]] :
 // CHECK: %[[SEQS:.+]] = arith.divsi %[[T]], %c4096
 // CHECK: %[[SEQ:.+]] = tensor.empty(%[[SEQS]]) : tensor<?xf64>
-// CHECK: moegpu.loss_from_stats %[[ST]] <sequence, alpha = 1.0e-04, counts = topk, seq_len = 4096> k = 8 chunk = 64 tokens(%[[T]]) outs(%[[LOSS]], %{{.+}}, %[[SEQ]] : tensor<f32>, tensor<?x256xf32>, tensor<?xf64>)
-// CHECK: %{{.+}}, %[[G:.+]], %{{.+}} = moegpu.loss_from_stats %[[ST]]
+// CHECK: %{{.+}}, %[[G:.+]], %{{.+}} = moegpu.loss_from_stats %[[ST]] <sequence, alpha = 1.0e-04, counts = topk, seq_len = 4096> k = 8 chunk = 64 tokens(%[[T]]) outs(%[[LOSS]], %{{.+}}, %[[SEQ]] : tensor<f32>, tensor<?x256xf32>, tensor<?xf64>)
+// CHECK-NOT: moegpu.loss_from_stats
 // CHECK: moegpu.loss_grad sigmoid %[[Z]], %[[G]] <sequence, {{.*}}> grid = persistent tokens(%[[T]]) outs(%[[GRAD]] :
 // CHECK: moegpu.bias_update %[[B]], %[[CNT]] rate = 1.000000e-03 outs(%[[NB]] :
 // CHECK-NOT: moe.
@@ -88,6 +89,7 @@ func.func @v3_train(%z: tensor<?x256xf32>, %b: tensor<256xf32>)
 // CHECK-SAME: stats <device, alpha = 0.0e+00, seq_len = 100, devices = 8> chunk = 4
 // CHECK-SAME: tensor<?x328xf32>
 // CHECK-COUNT-3: moegpu.loss_from_stats
+// CHECK-NOT: moegpu.loss_from_stats
 func.func @v2_losses(%z: tensor<?x160xf32>) -> (tensor<f32>, tensor<f32>, tensor<f32>) {
   %s = moe.score softmax %z : tensor<?x160xf32> -> tensor<?x160xf32>
   %ids, %w = moe.route %s k = 6 groups = 8 group_topk = 3 : (tensor<?x160xf32>) -> (tensor<?x6xi32>, tensor<?x6xf32>)
@@ -95,6 +97,34 @@ func.func @v2_losses(%z: tensor<?x160xf32>) -> (tensor<f32>, tensor<f32>, tensor
   %l2 = moe.balance_loss %s, %ids <device, alpha = 0.05, seq_len = 100, devices = 8> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
   %l3 = moe.balance_loss %s, %ids <comm, alpha = 0.02, seq_len = 100, devices = 8, device_limit = 3> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
   return %l1, %l2, %l3 : tensor<f32>, tensor<f32>, tensor<f32>
+}
+
+// -----
+
+// With gradients too, each configuration is reduced once: a gradient reads
+// the weights of its loss's reduction. Nothing reads counts, so the route
+// writes none.
+// CHECK-LABEL: func.func @v2_train
+// CHECK: %{{.+}}, %{{.+}}, %[[ST:.+]] = moegpu.route score softmax %[[Z:[^ ]+]] k = 6 groups = 8 group_topk = 3 stats
+// CHECK: %{{.+}}, %[[W1:.+]], %{{.+}} = moegpu.loss_from_stats %[[ST]] <expert,
+// CHECK: %{{.+}}, %[[W2:.+]], %{{.+}} = moegpu.loss_from_stats %[[ST]] <device,
+// CHECK: %{{.+}}, %[[W3:.+]], %{{.+}} = moegpu.loss_from_stats %[[ST]] <comm,
+// CHECK-NOT: moegpu.loss_from_stats
+// CHECK: moegpu.loss_grad softmax %[[Z]], %[[W1]] <expert,
+// CHECK: moegpu.loss_grad softmax %[[Z]], %[[W2]] <device,
+// CHECK: moegpu.loss_grad softmax %[[Z]], %[[W3]] <comm,
+// CHECK-NOT: moegpu.loss_from_stats
+func.func @v2_train(%z: tensor<?x160xf32>)
+    -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<?x160xf32>, tensor<?x160xf32>, tensor<?x160xf32>) {
+  %s = moe.score softmax %z : tensor<?x160xf32> -> tensor<?x160xf32>
+  %ids, %w = moe.route %s k = 6 groups = 8 group_topk = 3 : (tensor<?x160xf32>) -> (tensor<?x6xi32>, tensor<?x6xf32>)
+  %l1 = moe.balance_loss %s, %ids <expert, alpha = 0.003, seq_len = 100> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l2 = moe.balance_loss %s, %ids <device, alpha = 0.05, seq_len = 100, devices = 8> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l3 = moe.balance_loss %s, %ids <comm, alpha = 0.02, seq_len = 100, devices = 8, device_limit = 3> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %g1 = moe.balance_loss_grad softmax %s, %ids <expert, alpha = 0.003, seq_len = 100> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  %g2 = moe.balance_loss_grad softmax %s, %ids <device, alpha = 0.05, seq_len = 100, devices = 8> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  %g3 = moe.balance_loss_grad softmax %s, %ids <comm, alpha = 0.02, seq_len = 100, devices = 8, device_limit = 3> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<?x160xf32>
+  return %l1, %l2, %l3, %g1, %g2, %g3 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<?x160xf32>, tensor<?x160xf32>, tensor<?x160xf32>
 }
 
 // -----

@@ -18,4 +18,11 @@
 #define GET_ATTRDEF_CLASSES
 #include "moe/Dialect/MoeGPU/IR/MoeGPUAttrs.h.inc"
 
+namespace mlir::moegpu {
+/// The C type of a launcher element type ("__nv_bfloat16", "int32_t", ...),
+/// shared by the kernels, the header and the manifest; "<unsupported>" for
+/// a type the launcher ABI does not have.
+std::string cElementTypeName(Type type);
+} // namespace mlir::moegpu
+
 #endif // MOE_DIALECT_MOEGPU_IR_MOEGPUDIALECT_H
