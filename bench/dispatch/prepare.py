@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Runs here (with the moe-mlir build): emits the CUDA source and header of
-bench/dispatch/dispatch.mlir and records CPU-reference cases (the compiled
-CPU lowering on the H = 64 functions) for the GPU check.
+"""Runs here (with the moe-mlir build): emits the CUDA source, header and
+launcher manifest of bench/dispatch/dispatch.mlir and records CPU-reference
+cases (the compiled CPU lowering on the H = 64 functions) for the GPU check.
 
     python3 bench/dispatch/prepare.py <out-dir>"""
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Runs here (with the moe-mlir build): emits the CUDA source and header of
-bench/layer/layer.mlir and records CPU-reference cases of the small layer
-(the compiled CPU lowering) for the GPU check.
+"""Runs here (with the moe-mlir build): emits the CUDA source, header and
+launcher manifest of bench/layer/layer.mlir and records CPU-reference cases
+of the small layer (the compiled CPU lowering) for the GPU check.
 
     python3 bench/layer/prepare.py <out-dir>"""
 

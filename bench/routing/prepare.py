@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
-"""Runs here (with the moe-mlir build): emits the CUDA source and header of
-bench/routing/routing.mlir and records CPU-reference cases (inputs and the
-compiled CPU path's outputs) for the GPU check.
+"""Runs here (with the moe-mlir build): emits the CUDA source, header and
+launcher manifest of bench/routing/routing.mlir and records CPU-reference
+cases (inputs and the compiled CPU path's outputs) for the GPU check.
 
-    python3 bench/routing/prepare.py <out-dir>
-"""
+    python3 bench/routing/prepare.py <out-dir>"""
 
 import os
 import sys

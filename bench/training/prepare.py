@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Runs here (with the moe-mlir build): emits the CUDA source and header of
-bench/training/training.mlir and records CPU-reference cases for the GPU
-check.    python3 bench/training/prepare.py <out-dir>"""
+"""Runs here (with the moe-mlir build): emits the CUDA source, header and
+launcher manifest of bench/training/training.mlir and records CPU-reference
+cases for the GPU check.
+
+    python3 bench/training/prepare.py <out-dir>"""
 
 import os
 import sys

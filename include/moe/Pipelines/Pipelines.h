@@ -21,7 +21,7 @@ struct LowerToCUDAOptions : public PassPipelineOptions<LowerToCUDAOptions> {
       *this, "fuse-gather",
       llvm::cl::desc("Let the routed expert GEMM gather a permute's rows "
                      "from its input instead of the permute copying them "
-                     "(no [T*K, H] rows buffer; slower on sm_90, see "
+                     "(no row copy; slower on sm_90, see "
                      "moegpu-configure)"),
       llvm::cl::init(false)};
   Option<std::string> gemmFamily{

@@ -20,9 +20,9 @@
 //    TMA stores, 64 rows at a time where all 64 belong to the tile, the
 //    rest from registers (docs/performance.md: 28.1 -> 25.0 ms for the
 //    down GEMM at T = 65536);
-//  * blocks run in chunks of up to 8 row tiles of one expert x all column
-//    tiles, row tiles fastest, so the row tiles of one expert read each
-//    weight tile from DRAM once;
+//  * blocks run in chunks of up to `chunk` row tiles (the tile map's, 8 by
+//    default) of one expert x all column tiles, row tiles fastest, so the
+//    row tiles of one expert read each weight tile from DRAM once;
 //  * single-expert GEMMs with few tiles (the router, the shared expert at
 //    small T) may split K: each split's blocks add their K range into f32
 //    partial sums, and splitReduceKernel adds the splits in order.

@@ -42,7 +42,8 @@ def MoeGPUConfigure : Pass<"moegpu-configure", "::mlir::ModuleOp"> {
            "sm_90, sm_90a)">,
     Option<"fuseGather", "fuse-gather", "bool", /*default=*/"false",
            "Let the routed expert GEMM gather a permute's rows instead of the "
-           "permute copying them (no [T*K, H] rows buffer)">,
+           "permute copying them (no row copy; the workspace plan already "
+           "shares the rows' memory)">,
     Option<"gemmFamily", "gemm-family", "std::string", /*default=*/"\"auto\"",
            "GEMM kernel family: auto (wgmma where the target and the shape "
            "allow it) or mma_sync (the portable kernels everywhere)">,
