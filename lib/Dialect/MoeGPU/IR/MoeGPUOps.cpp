@@ -742,8 +742,9 @@ LogicalResult GroupedGemmOp::verify() {
     return emitOpError("only single-expert GEMMs split K (a routed expert's "
                        "tiles do not cover every row of the reduction)");
   if (config.getStore() == GemmStore::tma &&
-      (out.getElementType() != bf16 || outCols % 64 != 0))
-    return emitOpError("TMA stores take bf16 outputs in 64-column boxes");
+      (out.getElementType() != bf16 || outCols % limits::WgmmaTileK != 0))
+    return emitOpError() << "TMA stores take bf16 outputs in "
+                         << limits::WgmmaTileK << "-column boxes";
   if (const limits::Target *target = enclosingTarget(op)) {
     if (!target->wgmma)
       return emitOpError() << "the wgmma GEMM needs a target with wgmma; "

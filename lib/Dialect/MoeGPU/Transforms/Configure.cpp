@@ -377,10 +377,12 @@ struct GemmShape {
 };
 } // namespace
 
-/// Whether the wgmma kernel takes a shape: whole 128 x 256 tiles of columns
-/// and 64-element reduction steps.
+/// Whether the wgmma kernel takes a shape: whole tiles of columns (256
+/// weight rows; gate/up pairs them into 128 outputs) and whole reduction
+/// steps.
 static bool wgmmaTakes(const GemmShape &g) {
-  int64_t outCols = g.dual ? 128 : 256;
+  int64_t cols = limits::WgmmaTileElements / limits::GemmRowTile;
+  int64_t outCols = g.dual ? cols / 2 : cols;
   return g.n % outCols == 0 && g.k % limits::WgmmaTileK == 0;
 }
 
@@ -422,7 +424,9 @@ static GemmConfigAttr gemmConfig(MLIRContext *ctx, const Options &options,
       (options.target->maxSharedBytes - limits::WgmmaSharedSlack - rows * 4) /
           stageBytes);
   int64_t outCols = shape.dual ? cols / 2 : cols;
-  bool tma = !options.registerStores && shape.out.isBF16() && outCols % 64 == 0;
+  // TMA stores write boxes of one 128-byte swizzled row of bf16.
+  bool tma = !options.registerStores && shape.out.isBF16() &&
+             outCols % limits::WgmmaTileK == 0;
   RegimesAttr splitK;
   if (shape.experts == 1)
     splitK = splitRegimes(ctx, shape.k / limits::WgmmaTileK, shape.n / outCols);
