@@ -9,7 +9,9 @@ set -euo pipefail
 PKGS=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   cmake ninja-build g++ clang-format
-  python3 python3-numpy python3-pytest
+  # The fuzzer: clang with libFuzzer and the sanitizer runtimes.
+  clang-22 libclang-rt-22-dev
+  python3 python3-numpy python3-pytest python3-hypothesis
 )
 
 missing=()

@@ -10,8 +10,10 @@ the CUDA source, header and launcher manifest (<name>.cu, <name>.h,
 <name>.json) and summary.txt (the layer, the launchers, the workspace
 plans, the dispatch plan). --target picks the GPU (sm_90a by default);
 --fuse-gather lets the expert GEMMs gather the permuted rows instead of
-copying them (no row copy; a little slower on H100). Errors print the compiler's diagnostics with
-their locations and exit with status 1.
+copying them (no row copy; a little slower on H100). Errors (bad input, an
+unreadable file, an output folder that cannot be made) print one line, or
+the compiler's diagnostics with their locations, and exit with status 1;
+usage errors exit with status 2.
 """
 
 import argparse
@@ -22,6 +24,7 @@ import sys
 from ._capi import MoeError
 from .config import LayerConfig
 from .ir import Module
+from .validate import describe, identifier
 
 # moe-lower-to-cuda, a stage at a time ({configure} takes the options).
 STAGES = [
@@ -40,13 +43,28 @@ GENCODE = {"sm_80": "arch=compute_80,code=sm_80", "sm_86": "arch=compute_86,code
            "sm_90a": "arch=compute_90a,code=sm_90a"}
 
 
+def _shown(path):
+    """`path` as text that can be printed and passed to the C API: bytes of
+    the file name that are not UTF-8 (surrogates in str) as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _topology(text):
+    """--topology NODES,GPUS[,NODE_LIMIT]: two or three unsigned integers
+    (their ranges are LayerConfig's to check)."""
+    if not re.fullmatch(r"[0-9]{1,19}(,[0-9]{1,19}){1,2}", text):
+        raise MoeError(f"--topology must be NODES,GPUS[,NODE_LIMIT] (unsigned integers of up "
+                       f"to 19 digits), got {describe(text)}")
+    return tuple(int(v) for v in text.split(","))
+
+
 def _source(args):
     """The input module's text and a description of where it came from."""
-    path = args.input
+    path, shown = args.input, _shown(args.input)
     if path.endswith(".json"):
         overrides = {}
-        if args.topology:
-            overrides["topology"] = tuple(int(v) for v in args.topology.split(","))
+        if args.topology is not None:
+            overrides["topology"] = _topology(args.topology)
         cfg = LayerConfig.from_hf(path, name=args.name or "moe_layer", **overrides)
         text = cfg.layer_mlir(tokens=args.tokens)
         if args.training:
@@ -54,24 +72,31 @@ def _source(args):
                                    name=(args.name or "moe_layer") + "_train")
         if args.routing:
             text += cfg.routing_mlir(tokens=args.tokens)
-        return text, f"{path}: {cfg!r}"
-    if args.training or args.routing or args.tokens or args.topology:
+        return text, f"{shown}: {cfg!r}"
+    if args.training or args.routing or args.tokens is not None or args.topology is not None:
         raise MoeError("--training, --routing, --tokens and --topology apply to a "
                        "config.json input, not to a .mlir file")
-    with open(path) as f:
-        return f.read(), path
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8"), shown
+    except UnicodeDecodeError as err:
+        raise MoeError(f"{shown}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+                       f"{err.start})") from None
 
 
 def compile_command(args):
-    os.makedirs(args.output, exist_ok=True)
+    if args.name is not None:
+        identifier(args.name, "compile", "--name")
     text, origin = _source(args)
     base = args.name or os.path.splitext(os.path.basename(args.input))[0].replace("-", "_")
-    module = Module(text, name=args.input)
+    module = Module(text, name=_shown(args.input))
     module.verify()
+    os.makedirs(args.output, exist_ok=True)
     written = []
 
     def write(name, content):
-        with open(os.path.join(args.output, name), "w") as f:
+        with open(os.path.join(args.output, name), "w", encoding="utf-8") as f:
             f.write(content)
         written.append(name)
 
@@ -143,10 +168,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return compile_command(args)
-    except MoeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except OSError as err:
+    except (MoeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
 

@@ -186,6 +186,7 @@ _SIGNATURES = {
     "mlirExecutionEngineDestroy": (None, [MlirExecutionEngine]),
     "mlirExecutionEngineLookupPacked": (ctypes.c_void_p, [MlirExecutionEngine,
                                                           MlirStringRef]),
+    "mlirExecutionEngineLookup": (ctypes.c_void_p, [MlirExecutionEngine, MlirStringRef]),
 }
 
 _lib = None

@@ -589,11 +589,15 @@ class Workspace:
 class LauncherSpec:
     """One launcher of the manifest: its parameters in call order (`params`),
     the `inputs` and `outputs` among them, `static_tokens` (None when the
-    token count is free) and `workspace` (None when it takes none)."""
+    token count is free), `max_tokens` (the most tokens a free launcher
+    takes; None when the manifest states no bound) and `workspace` (None
+    when it takes none)."""
 
-    def __init__(self, name, params, static_tokens=None, workspace=None):
+    def __init__(self, name, params, static_tokens=None, workspace=None,
+                 max_tokens=None):
         self.name, self.params = name, list(params)
         self.static_tokens, self.workspace = static_tokens, workspace
+        self.max_tokens = max_tokens
         self.inputs = [p for p in self.params if p.role == "input"]
         self.outputs = [p for p in self.params if p.role == "output"]
 
@@ -634,10 +638,31 @@ class LauncherSpec:
             dims.append(n)
         return dims
 
+    def check_tokens(self, num_tokens):
+        """Raises MoeError unless the launcher takes `num_tokens` tokens (the
+        launcher itself would return cudaErrorInvalidValue)."""
+        if not _is_int(num_tokens):
+            raise MoeError(f"launcher '{self.name}': num_tokens must be an integer, "
+                           f"got {num_tokens!r}")
+        if num_tokens < 0:
+            raise MoeError(f"launcher '{self.name}': num_tokens must be >= 0, "
+                           f"got {num_tokens}")
+        if self.static_tokens is not None and num_tokens != self.static_tokens:
+            raise MoeError(f"launcher '{self.name}' is compiled for {self.static_tokens} "
+                           f"tokens, got {num_tokens}")
+        if self.max_tokens is not None and num_tokens > self.max_tokens:
+            raise MoeError(f"launcher '{self.name}' takes at most {self.max_tokens} tokens "
+                           f"(its tensors would pass 2^48 bytes), got {num_tokens}")
+
     def workspace_bytes(self, num_tokens):
         """Bytes of workspace for `num_tokens` tokens by the manifest's plan
         (0 without a workspace)."""
-        return 0 if self.workspace is None else self.workspace.bytes(num_tokens)
+        if self.workspace is None:
+            return 0
+        if _is_int(num_tokens) and self.max_tokens is not None \
+                and num_tokens > self.max_tokens:
+            self.check_tokens(num_tokens)
+        return self.workspace.bytes(num_tokens)
 
     def argtypes(self):
         """ctypes types in call order."""
@@ -720,6 +745,9 @@ def _launcher(obj, where):
     static = obj["static_tokens"]
     if static is not None and (not _is_int(static) or static < 0):
         r.fail(f"'static_tokens' must be null or an integer >= 0, got {static!r}")
+    most = obj.get("max_tokens")  # absent or null: no bound stated
+    if most is not None and (not _is_int(most) or most < 0):
+        r.fail(f"'max_tokens' must be null or an integer >= 0, got {most!r}")
     params = [_param(p, f"{where}, params[{i}]")
               for i, p in enumerate(r.get("params", "list"))]
     seen = set()
@@ -745,7 +773,7 @@ def _launcher(obj, where):
         r.fail("has a workspace parameter but no 'workspace' plan")
     if workspace is not None and "workspace" not in roles:
         r.fail("has a 'workspace' plan but no workspace parameter")
-    return LauncherSpec(name, params, static, workspace)
+    return LauncherSpec(name, params, static, workspace, most)
 
 
 def _workspace(obj, where):

@@ -13,116 +13,198 @@ The HF fields follow ../shared/spec/routing-semantics.md (sections 3.2-3.4,
 4.4-4.5): `topk_method` "noaux_tc" (V3: sigmoid, aux-loss-free bias, group
 score = sum of the top-2 biased scores, normalise then scale),
 "group_limited_greedy" (V2: group score = max, scale only when not
-normalising) and "greedy" (V2-Lite: no groups). Unknown values, missing
-fields and contradictions raise MoeError naming the field.
+normalising) and "greedy" (V2-Lite: no groups).
+
+Every value is checked against FIELDS (keywords) and HF_KEYS (config.json)
+before anything is built from it: its type (an int is not a bool, a bool is
+JSON true/false, not "false" or 0), its range (finite, fitting the f32 or i32
+the IR holds it in) and then the rules between fields. Whatever fails raises
+MoeError naming the keyword or the config.json key. An absent config.json
+key takes its default; an explicit null does too for n_group, topk_group and
+n_shared_experts only, which HF's DeepseekV2/V3Config default to None ("not
+set") and so write as null; any other null, and a 0 where at least 1 is
+needed (topk_group = 0), is an error.
 """
 
 import json
 import os
+import re
+from collections.abc import Mapping
 
 from ._capi import MoeError
+from .validate import (boolean, choice, describe, f32, identifier, integer, mlir_float,
+                       optional)
 
-_DTYPES = ("bf16", "f16", "f32")
-_SCORES = ("sigmoid", "softmax")
+_REQUIRED = object()
+
+
+def _group_score(value, where, name):
+    """('max', 1), ('topk_sum', n) or their IR spelling, "max" or "topk_sum<n>"."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"(max)|topk_sum<([0-9]{1,10})>", value.strip())
+        if not m:
+            raise MoeError(f"{where}: '{name}' must be 'max' or 'topk_sum<n>', "
+                           f"got {describe(value)}")
+        value = ("max", 1) if m[1] else ("topk_sum", int(m[2]))
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise MoeError(f"{where}: '{name}' must be ('max', 1) or ('topk_sum', n), "
+                       f"got {describe(value)}")
+    kind = choice("max", "topk_sum")(value[0], where, name)
+    n = integer(1)(value[1], where, name)
+    if kind == "max" and n != 1:
+        raise MoeError(f"{where}: '{name}' ('max', {n}): 'max' takes no count, use "
+                       f"('max', 1)")
+    return kind, n
+
+
+def _topology(value, where, name):
+    """(nodes, GPUs per node) or (nodes, GPUs per node, node limit); a node
+    limit of 0 is none, as in #moe.topology."""
+    if not isinstance(value, (tuple, list)) or len(value) not in (2, 3):
+        raise MoeError(f"{where}: '{name}' must be (nodes, gpus_per_node[, node_limit]), "
+                       f"got {describe(value)}")
+    nodes = integer(1)(value[0], where, f"{name} nodes")
+    gpus = integer(1)(value[1], where, f"{name} gpus_per_node")
+    if len(value) == 2:
+        return nodes, gpus
+    return nodes, gpus, integer(0, nodes)(value[2], where, f"{name} node_limit")
+
+
+# Each keyword of LayerConfig: its default (_REQUIRED: none) and the check of
+# its value alone; LayerConfig._check_together relates them.
+FIELDS = {
+    "experts": (_REQUIRED, integer(1)),
+    "k": (_REQUIRED, integer(1)),
+    "hidden": (_REQUIRED, integer(1)),
+    "intermediate": (_REQUIRED, integer(1)),
+    "groups": (1, integer(1)),
+    "group_topk": (1, integer(1)),
+    "group_score": (("max", 1), _group_score),
+    "score": ("softmax", choice("sigmoid", "softmax")),
+    "bias": (False, boolean),
+    "normalize": (False, boolean),
+    "scale": (1.0, f32(positive=True)),
+    "shared_intermediate": (0, integer(0)),
+    "dtype": ("bf16", choice("bf16", "f16", "f32")),
+    "aux_loss_alpha": (0.0, f32(positive=False)),
+    "seq_aux": (True, boolean),
+    # device and comm losses need a device count that no field gives.
+    "loss_kind": (None, optional(choice("sequence", "expert"))),
+    "topology": (None, optional(_topology)),
+    "name": ("moe_layer", identifier),
+}
+
+# Each config.json key from_hf reads: the check of its value and its default
+# when absent (_REQUIRED: none). n_shared_experts counts experts of
+# moe_intermediate_size: shared_intermediate is their product.
+HF_KEYS = {
+    "topk_method": (choice("noaux_tc", "group_limited_greedy", "greedy", "gready"),
+                    _REQUIRED),
+    "scoring_func": (FIELDS["score"][1], _REQUIRED),
+    "n_routed_experts": (FIELDS["experts"][1], _REQUIRED),
+    "num_experts_per_tok": (FIELDS["k"][1], _REQUIRED),
+    "hidden_size": (FIELDS["hidden"][1], _REQUIRED),
+    "moe_intermediate_size": (FIELDS["intermediate"][1], _REQUIRED),
+    "n_group": (FIELDS["groups"][1], 1),
+    "topk_group": (FIELDS["group_topk"][1], 1),
+    "n_shared_experts": (integer(0), 0),
+    "norm_topk_prob": (FIELDS["normalize"][1], False),
+    "routed_scaling_factor": (FIELDS["scale"][1], 1.0),
+    "aux_loss_alpha": (FIELDS["aux_loss_alpha"][1], 0.0),
+    "seq_aux": (FIELDS["seq_aux"][1], True),
+}
+_HF_NULL_IS_ABSENT = ("n_group", "topk_group", "n_shared_experts")
+
+_tokens = optional(integer(1))
+_rate = f32(positive=False)
 
 
 class LayerConfig:
     """One MoE layer's shape and routing, checked when built."""
 
-    _FIELDS = {
-        "experts": None, "k": None, "hidden": None, "intermediate": None,
-        "groups": 1, "group_topk": 1, "group_score": ("max", 1),
-        "score": "softmax", "bias": False, "normalize": False, "scale": 1.0,
-        "shared_intermediate": 0, "dtype": "bf16",
-        "aux_loss_alpha": 0.0, "seq_aux": True, "loss_kind": None,
-        "topology": None, "name": "moe_layer",
-    }
-
     def __init__(self, **kwargs):
-        unknown = sorted(set(kwargs) - set(self._FIELDS))
+        self._build(kwargs, "LayerConfig")
+
+    def _build(self, kwargs, where):
+        unknown = sorted(set(kwargs) - set(FIELDS))
         if unknown:
-            raise MoeError(f"LayerConfig: unknown argument(s) {', '.join(unknown)}; "
-                           f"known: {', '.join(sorted(self._FIELDS))}")
-        for key, default in self._FIELDS.items():
-            value = kwargs.get(key, default)
-            if value is None and key in ("experts", "k", "hidden", "intermediate"):
-                raise MoeError(f"LayerConfig: '{key}' is required")
-            setattr(self, key, value)
-        if isinstance(self.group_score, str):
-            self.group_score = _parse_group_score(self.group_score)
-        self._check()
+            raise MoeError(f"{where}: unknown argument(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(sorted(FIELDS))}")
+        for key, (default, check) in FIELDS.items():
+            if key not in kwargs and default is _REQUIRED:
+                raise MoeError(f"{where}: '{key}' is required")
+            setattr(self, key, check(kwargs.get(key, default), where, key))
+        self._check_together(where)
 
     # -- checks --------------------------------------------------------------
 
-    def _check(self):
-        def positive(name):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise MoeError(f"LayerConfig: '{name}' must be a positive integer, got {v!r}")
-        for name in ("experts", "k", "hidden", "intermediate", "groups", "group_topk"):
-            positive(name)
-        if self.score not in _SCORES:
-            raise MoeError(f"LayerConfig: 'score' must be one of {_SCORES}, got {self.score!r}")
-        if self.dtype not in _DTYPES:
-            raise MoeError(f"LayerConfig: 'dtype' must be one of {_DTYPES}, got {self.dtype!r}")
+    def _check_together(self, where):
         if self.experts % self.groups:
-            raise MoeError(f"LayerConfig: 'experts' ({self.experts}) must be divisible by "
+            raise MoeError(f"{where}: 'experts' ({self.experts}) must be divisible by "
                            f"'groups' ({self.groups})")
         if not 1 <= self.group_topk <= self.groups:
-            raise MoeError(f"LayerConfig: 'group_topk' ({self.group_topk}) must be in "
+            raise MoeError(f"{where}: 'group_topk' ({self.group_topk}) must be in "
                            f"[1, groups = {self.groups}]")
-        reachable = self.experts // self.groups * self.group_topk
+        per_group = self.experts // self.groups
+        reachable = per_group * self.group_topk
         if self.k > reachable:
-            raise MoeError(f"LayerConfig: 'k' ({self.k}) exceeds the {reachable} experts in "
+            raise MoeError(f"{where}: 'k' ({self.k}) exceeds the {reachable} experts in "
                            f"{self.group_topk} of {self.groups} groups")
-        kind, n = self.group_score
-        if kind not in ("max", "topk_sum") or not 1 <= n <= self.experts // self.groups:
-            raise MoeError(f"LayerConfig: 'group_score' {self.group_score!r} must be "
-                           f"('max', 1) or ('topk_sum', n) with 1 <= n <= "
-                           f"{self.experts // self.groups}")
-        if not self.scale > 0:
-            raise MoeError(f"LayerConfig: 'scale' must be positive, got {self.scale!r}")
-        if self.aux_loss_alpha < 0:
-            raise MoeError(f"LayerConfig: 'aux_loss_alpha' must be >= 0, got "
-                           f"{self.aux_loss_alpha!r}")
-        if self.shared_intermediate < 0:
-            raise MoeError("LayerConfig: 'shared_intermediate' must be >= 0")
+        if self.group_score[1] > per_group:
+            raise MoeError(f"{where}: 'group_score' {self.group_score!r} must sum at most "
+                           f"the {per_group} experts of a group")
         if self.topology is not None:
-            nodes, gpus, limit = (tuple(self.topology) + (0,))[:3]
-            if nodes < 1 or gpus < 1 or self.experts % (nodes * gpus):
-                raise MoeError(f"LayerConfig: 'topology' {self.topology!r} must place the "
+            nodes, gpus, limit = (self.topology + (0,))[:3]
+            if self.experts % (nodes * gpus):
+                raise MoeError(f"{where}: 'topology' {self.topology!r} must place the "
                                f"{self.experts} experts evenly on nodes x GPUs")
+            # The verifier's rule: only whole groups on a node, at most
+            # node_limit of them, keep a token within node_limit nodes.
+            if limit and limit != nodes and self.groups % nodes:
+                raise MoeError(f"{where}: 'topology' node_limit ({limit}) is not guaranteed: "
+                               f"'groups' ({self.groups}) must be a multiple of the {nodes} "
+                               f"nodes")
+            if limit and limit != nodes and self.group_topk > limit:
+                raise MoeError(f"{where}: 'topology' node_limit ({limit}) is not guaranteed: "
+                               f"'group_topk' ({self.group_topk}) must not exceed it")
 
     # -- HuggingFace ---------------------------------------------------------
 
     @classmethod
     def from_hf(cls, config, **overrides):
-        """From a DeepSeek config.json (a path or a dict)."""
+        """From a DeepSeek config.json (a path or a dict); `overrides` are
+        LayerConfig keywords replacing what the file gives."""
         where = "config"
         if isinstance(config, (str, os.PathLike)):
             where = str(config)
             try:
-                with open(config) as f:
-                    config = json.load(f)
+                with open(config, "rb") as f:
+                    config = json.loads(f.read())
             except (OSError, ValueError) as err:
                 raise MoeError(f"{where}: cannot read a JSON config: {err}") from None
+            except RecursionError:
+                raise MoeError(f"{where}: cannot read a JSON config: it nests too "
+                               f"deeply") from None
+        if not isinstance(config, Mapping):
+            raise MoeError(f"{where}: a config must be a JSON object (a dict), got "
+                           f"{type(config).__name__}")
 
-        def need(key):
-            if key not in config:
+        hf = {}
+        for key, (check, default) in HF_KEYS.items():
+            value = config.get(key, default)
+            if value is None and key in _HF_NULL_IS_ABSENT:
+                value = default
+            if value is _REQUIRED:
                 raise MoeError(f"{where}: missing '{key}', needed for an MoE layer")
-            return config[key]
+            hf[key] = check(value, where, key)
 
-        method = need("topk_method")
-        score = need("scoring_func")
-        experts, k = need("n_routed_experts"), need("num_experts_per_tok")
-        groups = config.get("n_group", 1) or 1
-        group_topk = config.get("topk_group", 1) or 1
-        norm = bool(config.get("norm_topk_prob", False))
-        factor = float(config.get("routed_scaling_factor", 1.0))
+        method, k = hf["topk_method"], hf["num_experts_per_tok"]
+        groups, group_topk = hf["n_group"], hf["topk_group"]
+        norm, factor = hf["norm_topk_prob"], hf["routed_scaling_factor"]
         if method == "noaux_tc":
-            if score != "sigmoid":
+            if hf["scoring_func"] != "sigmoid":
                 raise MoeError(f"{where}: topk_method 'noaux_tc' (DeepSeek-V3) routes "
-                               f"sigmoid scores, but scoring_func is '{score}'")
+                               f"sigmoid scores, but scoring_func is '{hf['scoring_func']}'")
             routing = dict(groups=groups, group_topk=group_topk,
                            group_score=("topk_sum", 2), bias=True,
                            normalize=norm, scale=factor)
@@ -132,7 +214,7 @@ class LayerConfig:
             routing = dict(groups=groups, group_topk=group_topk, group_score=("max", 1),
                            bias=False, normalize=normalize,
                            scale=1.0 if normalize else factor)
-        elif method in ("greedy", "gready"):
+        else:  # greedy, and HF's default spelling of it, gready
             if groups > 1 and group_topk < groups:
                 raise MoeError(f"{where}: topk_method '{method}' ignores groups, but "
                                f"n_group = {groups} with topk_group = {group_topk} "
@@ -140,23 +222,23 @@ class LayerConfig:
             normalize = norm and k > 1
             routing = dict(groups=1, group_topk=1, group_score=("max", 1), bias=False,
                            normalize=normalize, scale=1.0 if normalize else factor)
-        else:
-            raise MoeError(f"{where}: unknown topk_method '{method}' (known: noaux_tc, "
-                           f"group_limited_greedy, greedy)")
-        if score not in _SCORES:
-            raise MoeError(f"{where}: unknown scoring_func '{score}' (known: sigmoid, softmax)")
-        inter = need("moe_intermediate_size")
-        args = dict(experts=experts, k=k, hidden=need("hidden_size"), intermediate=inter,
-                    score=score, shared_intermediate=(config.get("n_shared_experts") or 0) * inter,
-                    aux_loss_alpha=float(config.get("aux_loss_alpha", 0.0) or 0.0),
-                    seq_aux=bool(config.get("seq_aux", True)), **routing)
+        inter = hf["moe_intermediate_size"]
+        args = dict(experts=hf["n_routed_experts"], k=k, hidden=hf["hidden_size"],
+                    intermediate=inter, score=hf["scoring_func"],
+                    shared_intermediate=hf["n_shared_experts"] * inter,
+                    aux_loss_alpha=hf["aux_loss_alpha"], seq_aux=hf["seq_aux"], **routing)
         args.update(overrides)
-        try:
-            return cls(**args)
-        except MoeError as err:
-            raise MoeError(f"{where}: {err}") from None
+        cfg = cls.__new__(cls)
+        cfg._build(args, where)
+        return cfg
 
     # -- MLIR ----------------------------------------------------------------
+
+    def _signature(self, where, tokens, name, suffix=""):
+        """The token dimension's text ("?": dynamic) and the function's name,
+        checked as the fields are: both are written into the IR."""
+        T = "?" if tokens is None else str(_tokens(tokens, where, "tokens"))
+        return T, self.name + suffix if name is None else identifier(name, where, "name")
 
     def _routing_attrs(self):
         text = f"score {self.score} k = {self.k}"
@@ -167,17 +249,18 @@ class LayerConfig:
         if self.normalize:
             text += " normalize"
         if self.scale != 1.0:
-            text += f" scale = {self.scale!r}"
+            text += f" scale = {mlir_float(self.scale)}"
         return text
 
     def loss_attr(self, seq_len=None):
         """The #moe.loss of the config's auxiliary loss (None without one):
         V3-style routing (bias) gets the sequence-wise loss on the plain
         top-k, V2-style the expert-level loss on the selected experts."""
+        seq_len = _tokens(seq_len, "loss_attr", "seq_len")
         if not self.aux_loss_alpha:
             return None
         kind = self.loss_kind or ("sequence" if self.bias else "expert")
-        text = f"#moe.loss<{kind}, alpha = {self.aux_loss_alpha!r}"
+        text = f"#moe.loss<{kind}, alpha = {mlir_float(self.aux_loss_alpha)}"
         if kind == "sequence":
             text += ", counts = topk"
         if seq_len and self.seq_aux:
@@ -187,7 +270,7 @@ class LayerConfig:
     def layer_mlir(self, tokens=None, training=False, seq_len=None, name=None):
         """A module with one func.func computing the layer (and, with
         `training`, its auxiliary loss). `tokens` fixes T (None: dynamic)."""
-        T = "?" if tokens is None else str(tokens)
+        T, fn = self._signature("layer_mlir", tokens, name)
         E, H, I, Is, dt = self.experts, self.hidden, self.intermediate, \
             self.shared_intermediate, self.dtype
         args = [f"%x: tensor<{T}x{H}x{dt}>", f"%router: tensor<{E}x{H}x{dt}>"]
@@ -208,7 +291,7 @@ class LayerConfig:
         results = [f"tensor<{T}x{H}x{dt}>"]
         attrs = self._routing_attrs()
         if self.topology is not None:
-            nodes, gpus, limit = (tuple(self.topology) + (0,))[:3]
+            nodes, gpus, limit = (self.topology + (0,))[:3]
             epg = E // (nodes * gpus)
             attrs += (f" topology <nodes = {nodes}, gpus_per_node = {gpus}, "
                       f"experts_per_gpu = {epg}" + (f", node_limit = {limit}" if limit else "")
@@ -220,7 +303,6 @@ class LayerConfig:
         if loss:
             attrs += f" losses [{loss}]"
             results.append("tensor<f32>")
-        fn = name or self.name
         res = ", ".join(f"%r{i}" for i in range(len(results)))
         return (f"func.func @{fn}({', '.join(args)}) -> ({', '.join(results)}) {{\n"
                 f"  {res} = moe.layer {operands}\n      {attrs}\n"
@@ -230,9 +312,8 @@ class LayerConfig:
     def routing_mlir(self, tokens=None, name=None):
         """A module with one func.func: logits [T, E] f32 (and the bias) to
         ids and weights."""
-        T = "?" if tokens is None else str(tokens)
+        T, fn = self._signature("routing_mlir", tokens, name, "_route")
         E, K = self.experts, self.k
-        fn = name or self.name + "_route"
         args = [f"%z: tensor<{T}x{E}xf32>"] + ([f"%bias: tensor<{E}xf32>"] if self.bias else [])
         route = self._routing_attrs().split(" ", 2)[2]  # after "score <fn>"
         bias = " bias %bias" if self.bias else ""
@@ -247,14 +328,14 @@ class LayerConfig:
         """One router training step: logits [T, E] f32 (and the bias) to ids,
         weights, the auxiliary loss, its gradient with respect to the logits
         and (with a bias) the updated bias."""
+        T, fn = self._signature("router_training_mlir", tokens, name, "_router_train")
+        rate = _rate(rate, "router_training_mlir", "rate")
         loss = self.loss_attr(seq_len)
         if loss is None:
             raise MoeError("router_training_mlir: the config has no auxiliary loss "
                            "(aux_loss_alpha is 0)")
         body = loss[len("#moe.loss"):]
-        T = "?" if tokens is None else str(tokens)
         E, K = self.experts, self.k
-        fn = name or self.name + "_router_train"
         z, ids, w = (f"tensor<{T}x{E}xf32>", f"tensor<{T}x{K}xi32>", f"tensor<{T}x{K}xf32>")
         args = [f"%z: {z}"] + ([f"%bias: tensor<{E}xf32>"] if self.bias else [])
         results = [ids, w, "tensor<f32>", z] + ([f"tensor<{E}xf32>"] if self.bias else [])
@@ -271,25 +352,14 @@ class LayerConfig:
         outs = ["%ids", "%w", "%loss", "%grad"]
         if self.bias:
             lines += [f"  %counts = moe.expert_counts %ids : {ids} -> tensor<{E}xi32>",
-                      f"  %new_bias = moe.bias_update %bias, %counts rate = {rate!r} "
+                      f"  %new_bias = moe.bias_update %bias, %counts rate = {mlir_float(rate)} "
                       f": tensor<{E}xf32>, tensor<{E}xi32>"]
             outs.append("%new_bias")
         lines += [f"  return {', '.join(outs)} : {', '.join(results)}", "}", ""]
         return "\n".join(lines)
 
     def __repr__(self):
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._FIELDS
-                           if getattr(self, k) != self._FIELDS[k])
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k, (default, _) in FIELDS.items()
+                           if getattr(self, k) != default)
         return f"LayerConfig({fields})"
 
-
-def _parse_group_score(text):
-    text = text.strip()
-    if text == "max":
-        return ("max", 1)
-    if text.startswith("topk_sum<") and text.endswith(">"):
-        try:
-            return ("topk_sum", int(text[len("topk_sum<"):-1]))
-        except ValueError:
-            pass
-    raise MoeError(f"LayerConfig: 'group_score' must be 'max' or 'topk_sum<n>', got {text!r}")

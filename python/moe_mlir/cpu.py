@@ -147,6 +147,15 @@ def _module_signatures(module):
     return sigs
 
 
+def _runtime_error_text(kind, value, dynamic):
+    """The message of a failure the compiled program recorded."""
+    tokens = dynamic[0][2] if dynamic else "?"
+    if kind == 1:
+        return (f"the token count ({tokens}) is not a multiple of a balance loss's "
+                f"seq_len ({value}): give whole sequences")
+    return f"a run-time precondition failed (kind {kind}, value {value})"
+
+
 _libc = ctypes.CDLL(None)
 _libc.free.argtypes = [ctypes.c_void_p]
 _libc.free.restype = None
@@ -159,6 +168,7 @@ class CPUProgram(Closeable):
         api = lib()
         self._api = api
         self._engine = None
+        self._record = None
         self._ir = None
         self._ir = Module(source, name=name)  # parsed in its own context
         module = self._ir._module
@@ -172,9 +182,14 @@ class CPUProgram(Closeable):
         if not engine.ptr:
             raise MoeError(f"cannot JIT-compile {name} (LLVM code generation failed)")
         self._engine = engine
+        # The program's moe_runtime_error ({kind, value}; MoeToLoops.h),
+        # None when nothing in it can fail at run time.
+        address = api.mlirExecutionEngineLookup(engine, MlirStringRef.of("moe_runtime_error"))
+        self._record = (ctypes.c_int64 * 2).from_address(address) if address else None
 
     def close(self):
         if self._engine is not None:
+            self._record = None
             self._api.mlirExecutionEngineDestroy(self._engine)
             self._engine = None
         if self._ir is not None:
@@ -258,22 +273,37 @@ class CPUProgram(Closeable):
             self._engine, MlirStringRef.of("_mlir_ciface_" + fn))
         if not address:
             raise MoeError(f"@{fn} was not compiled with a C interface")
+        record = self._record
+        if record is not None:
+            record[0] = record[1] = 0
         ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)(packed)
+        if record is not None and record[0] != 0:
+            self._free_results(sig, result_types, results, descs)
+            raise MoeError(f"@{fn}: " + _runtime_error_text(record[0], record[1], dynamic))
 
         if not sig.results:
             return None
-        descs_out = [results] if len(result_types) == 1 else \
+        outputs = [self._read(spec, desc)
+                   for spec, desc in zip(sig.results, self._result_descs(result_types, results))]
+        self._free_results(sig, result_types, results, descs)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    @staticmethod
+    def _result_descs(result_types, results):
+        return [results] if len(result_types) == 1 else \
             [getattr(results, f"r{i}") for i in range(len(result_types))]
+
+    def _free_results(self, sig, result_types, results, descs):
+        # The results' buffers are the program's (malloc); inputs are ours.
+        if not sig.results:
+            return
         inputs = {d.allocated for d in descs}
-        outputs, freed = [], set()
-        for spec, desc in zip(sig.results, descs_out):
-            outputs.append(self._read(spec, desc))
-        for desc in descs_out:
+        freed = set()
+        for desc in self._result_descs(result_types, results):
             ptr = desc.allocated
             if ptr and ptr not in inputs and ptr not in freed:
                 _libc.free(ptr)
                 freed.add(ptr)
-        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     @staticmethod
     def _read(spec, desc):

@@ -163,6 +163,7 @@ class Launcher:
             raise MoeError(f"{self.name}: expected {len(self.outputs)} outputs "
                            f"({', '.join(p.name for p in self.outputs)}), got {len(out)}")
         T = self._token_count(inputs)
+        self.spec.check_tokens(T)
         args = {}
         if not inputs:  # nothing to follow: the current device
             device = torch.device("cuda", torch.cuda.current_device())

@@ -707,3 +707,24 @@ def test_importing_abi_loads_no_library_numpy_or_torch():
                MOE_CAPI_LIB="/nonexistent/libMoeCAPI.so")
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_max_tokens_bounds_a_launcher():
+    doc = json.loads(docs_example())
+    doc["launchers"][0]["max_tokens"] = 1000
+    spec = Manifest.loads(json.dumps(doc))["v3_layer"]
+    assert spec.max_tokens == 1000
+    assert spec.workspace_bytes(1000) == 1000 * 8 * (14336 + 4096)
+    spec.check_tokens(0)
+    with pytest.raises(MoeError, match=r"launcher 'v3_layer' takes at most 1000 tokens "
+                                       r"\(its tensors would pass 2\^48 bytes\), got 1001"):
+        spec.workspace_bytes(1001)
+    with pytest.raises(MoeError, match=r"num_tokens must be an integer, got 1.5"):
+        spec.check_tokens(1.5)
+    for bad in (-1, "7", 2.0, True):
+        doc["launchers"][0]["max_tokens"] = bad
+        with pytest.raises(MoeError, match=r"'max_tokens' must be null or an integer >= 0"):
+            Manifest.loads(json.dumps(doc))
+    # Absent or null: no bound stated.
+    doc["launchers"][0]["max_tokens"] = None
+    assert Manifest.loads(json.dumps(doc))["v3_layer"].max_tokens is None

@@ -142,3 +142,36 @@ def test_missing_library(monkeypatch, tmp_path):
     monkeypatch.setenv("MOE_CAPI_LIB", str(tmp_path / "libMoeCAPI.so"))
     with pytest.raises(MoeError, match="cannot load"):
         capi.lib()
+
+
+LOSS = """
+func.func @loss(%z: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<f32>) {
+  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
+  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0, counts = topk, seq_len = 4>
+      : tensor<?x8xf32>, tensor<?x2xi32> -> tensor<f32>
+  return %ids, %l : tensor<?x2xi32>, tensor<f32>
+}
+"""
+
+
+def test_partial_sequence_is_an_error_not_an_abort():
+    # A dynamic token count that is not whole sequences used to stop the
+    # process (cf.assert); the program now records it and returns.
+    rng = np.random.default_rng(7)
+    with CPUProgram(LOSS, name="loss.mlir") as p:
+        z = rng.standard_normal((8, 8)).astype(np.float32)
+        ids, good = p.run("loss", z)
+        assert ids.shape == (8, 2) and np.isfinite(good) and good > 0
+        with pytest.raises(MoeError, match=r"@loss: the token count \(6\) is not a multiple of "
+                                           r"a balance loss's seq_len \(4\)"):
+            p.run("loss", z[:6])
+        # The record is cleared per call: whole sequences work again, with
+        # bitwise the same loss.
+        again = p.run("loss", z)[1]
+        assert again.tobytes() == good.tobytes()
+        assert p.run("loss", z[:0])[1] == 0.0
+
+
+def test_programs_without_run_time_checks_have_no_record(prog):
+    assert prog._record is None

@@ -57,6 +57,15 @@ static ParamAttr paramOf(func::FuncOp func, unsigned i) {
   return func.getArgAttrOfType<ParamAttr>(i, MoeGPUDialect::kParamAttrName);
 }
 
+/// The most tokens a dynamic launcher takes (moegpu-plan-memory's bound).
+static FailureOr<int64_t> maxTokensOf(func::FuncOp func) {
+  if (auto most =
+          func->getAttrOfType<IntegerAttr>(MoeGPUDialect::kMaxTokensAttrName))
+    return most.getInt();
+  return func.emitError("a launcher with a dynamic token count has a bound "
+                        "('moegpu.max_tokens'): run moegpu-plan-memory");
+}
+
 namespace {
 /// func.func @name(...) of a launcher -> extern "C" cudaError_t name(...,
 /// cudaStream_t stream): inputs as const pointers, outputs as pointers,
@@ -134,8 +143,9 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
         rewriter.getFunctionType(params, {opaque(ctx, "cudaError_t")}));
     launcher.setSpecifiersAttr(rewriter.getStrArrayAttr({"extern \"C\""}));
     launcher.setAllArgAttrs(argAttrs);
-    for (StringRef name : {MoeGPUDialect::kStaticTokensAttrName,
-                           MoeGPUDialect::kWorkspaceAttrName})
+    for (StringRef name :
+         {MoeGPUDialect::kStaticTokensAttrName,
+          MoeGPUDialect::kMaxTokensAttrName, MoeGPUDialect::kWorkspaceAttrName})
       if (Attribute attr = func->getAttr(name))
         launcher->setAttr(name, attr);
     rewriter.inlineRegionBefore(func.getBody(), launcher.getBody(),
@@ -150,19 +160,30 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
         workspace = entry->getArgument(i);
     }
 
-    // A negative or (for a static launcher) wrong token count and a
-    // missing workspace are invalid values.
+    // A token count out of range (negative, past the plan's bound, or not
+    // a static launcher's) and a missing workspace are invalid values.
     ImplicitLocOpBuilder b(func.getLoc(), rewriter);
     b.setInsertionPointToStart(entry);
-    emitVerbatim(b, "if ({} < 0) return cudaErrorInvalidValue;", numTokens);
     if (auto tokens = func->getAttrOfType<IntegerAttr>(
-            MoeGPUDialect::kStaticTokensAttrName))
+            MoeGPUDialect::kStaticTokensAttrName)) {
+      emitVerbatim(b, "if ({} < 0) return cudaErrorInvalidValue;", numTokens);
       emitVerbatim(
           b,
           llvm::formatv("if ({{} != {0}) return cudaErrorInvalidValue;",
                         tokens.getInt())
               .str(),
           numTokens);
+    } else {
+      FailureOr<int64_t> most = maxTokensOf(func);
+      if (failed(most))
+        return failure();
+      emitVerbatim(b,
+                   llvm::formatv("if ({{} < 0 || {{} > {0}) return "
+                                 "cudaErrorInvalidValue;",
+                                 *most)
+                       .str(),
+                   ValueRange{numTokens, numTokens});
+    }
     if (workspace) {
       auto plan =
           func->getAttrOfType<WorkspaceAttr>(MoeGPUDialect::kWorkspaceAttrName);
@@ -182,7 +203,7 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
 
 /// func.func @<launcher>_workspace_size(%num_tokens: index) -> index ->
 /// extern "C" size_t <launcher>_workspace_size(int64_t num_tokens), 0 for
-/// a negative count.
+/// a count the launcher rejects (negative or past its bound).
 struct WorkspaceSizeToEmitC : OpConversionPattern<func::FuncOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -210,7 +231,21 @@ struct WorkspaceSizeToEmitC : OpConversionPattern<func::FuncOp> {
         rewriter.applySignatureConversion(&fn.getBody().front(), signature);
     ImplicitLocOpBuilder b(func.getLoc(), rewriter);
     b.setInsertionPointToStart(entry);
-    emitVerbatim(b, "if ({} < 0) return 0;", entry->getArgument(0));
+    // The launcher may be converted already: both forms carry the bound.
+    Operation *launcher = SymbolTable::lookupNearestSymbolFrom(
+        func, func->getAttrOfType<FlatSymbolRefAttr>(
+                  MoeGPUDialect::kWorkspaceSizeOfAttrName));
+    auto most = launcher ? launcher->getAttrOfType<IntegerAttr>(
+                               MoeGPUDialect::kMaxTokensAttrName)
+                         : IntegerAttr();
+    if (most)
+      emitVerbatim(
+          b,
+          llvm::formatv("if ({{} < 0 || {{} > {0}) return 0;", most.getInt())
+              .str(),
+          ValueRange{entry->getArgument(0), entry->getArgument(0)});
+    else
+      emitVerbatim(b, "if ({} < 0) return 0;", entry->getArgument(0));
     rewriter.eraseOp(func);
     return success();
   }

@@ -38,12 +38,14 @@ public:
     k = e.dim(ids, 1);
     if (int64_t len = config.getSeqLen()) {
       seqLen = e.idx(len);
-      // A dynamic token count must still be whole sequences.
-      Value whole = e.cmpi(arith::CmpIPredicate::eq,
-                           e.rem(numTokens, this->seqLen), zero);
-      cf::AssertOp::create(
-          b, whole,
-          "moe.balance_loss: the token count is not a multiple of seq_len");
+      // A dynamic token count must still be whole sequences (the
+      // verifier checks a static one); the tail of a partial one is left
+      // out and the failure recorded.
+      if (!getConstantIntValue(numTokens)) {
+        Value whole = e.cmpi(arith::CmpIPredicate::eq,
+                             e.rem(numTokens, this->seqLen), zero);
+        e.reportUnless(whole, RuntimeError::PartialSequence, e.i64(len));
+      }
     } else {
       seqLen = numTokens;
     }

@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include "moe/Conversion/MoeToLoops/MoeToLoops.h"
+
 namespace mlir::moe::loops {
 
 class LoopEmitter {
@@ -57,6 +59,9 @@ public:
       return idx(type.getDimSize(i));
     return memref::DimOp::create(b, mem, i);
   }
+  /// Unless `ok`, records `kind` and `value` in the module's
+  /// moe_runtime_error (the first failure stays); the program goes on.
+  void reportUnless(Value ok, RuntimeError kind, Value value);
   /// A heap buffer; `sizes` gives every dimension (constants become static).
   Value alloc(Type elementType, ArrayRef<Value> sizes) {
     SmallVector<int64_t> shape;

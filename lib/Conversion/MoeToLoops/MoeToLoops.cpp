@@ -1,5 +1,6 @@
 //===- MoeToLoops.cpp - the convert-moe-to-loops pass ---------------------===//
 
+#include "LoopEmitter.h"
 #include "Patterns.h"
 
 #include "moe/Conversion/Passes.h"
@@ -21,6 +22,39 @@ namespace mlir::moe {
 
 using namespace mlir;
 using namespace mlir::moe;
+
+void loops::LoopEmitter::reportUnless(Value ok, RuntimeError kind,
+                                      Value value) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (!module) {
+    // Nowhere to keep a record: stop the program instead.
+    cf::AssertOp::create(b, ok, "moe: a run-time precondition failed");
+    return;
+  }
+  auto type = MemRefType::get({2}, b.getI64Type());
+  if (!SymbolTable::lookupSymbolIn(module, kRuntimeErrorSymbol)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, b.getStringAttr(kRuntimeErrorSymbol), StringAttr(),
+        TypeAttr::get(type),
+        DenseElementsAttr::get(RankedTensorType::get({2}, b.getI64Type()),
+                               b.getI64IntegerAttr(0).getValue()),
+        UnitAttr(), IntegerAttr());
+  }
+  Value bad = arith::XOrIOp::create(b, ok, boolean(true));
+  auto ifBad = scf::IfOp::create(b, bad, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifBad.thenBlock());
+  Value record = memref::GetGlobalOp::create(b, type, kRuntimeErrorSymbol);
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                      load(record, {idx(0)}), i64(0));
+  auto ifFirst = scf::IfOp::create(b, first, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(ifFirst.thenBlock());
+  store(i64(static_cast<int64_t>(kind)), record, {idx(0)});
+  store(value, record, {idx(1)});
+}
 
 void mlir::moe::populateMoeToLoopsPatterns(RewritePatternSet &patterns) {
   populateExpandLayerPatterns(patterns);

@@ -194,10 +194,13 @@ LogicalResult mlir::moe::translateToCUDAHeader(Operation *module,
                 ->getAttrOfType<FlatSymbolRefAttr>(
                     MoeGPUDialect::kWorkspaceSizeOfAttrName)
                 .getValue()
-         << " needs for num_tokens tokens (0 when num_tokens < 0)\n";
+         << " needs for num_tokens tokens (0 for a count it rejects)\n";
     } else if (auto tokens = l.func->getAttrOfType<IntegerAttr>(
                    MoeGPUDialect::kStaticTokensAttrName)) {
       os << "//  compiled for num_tokens = " << tokens.getInt() << "\n";
+    } else if (auto most = l.func->getAttrOfType<IntegerAttr>(
+                   MoeGPUDialect::kMaxTokensAttrName)) {
+      os << "//  num_tokens in [0, " << most.getInt() << "]\n";
     }
     for (const Param &p : l.params) {
       if (!p.attr)
@@ -269,6 +272,10 @@ LogicalResult mlir::moe::translateToCUDAManifest(Operation *module,
           json.attribute("static_tokens",
                          tokens ? llvm::json::Value(tokens.getInt())
                                 : llvm::json::Value(nullptr));
+          auto most = l.func->getAttrOfType<IntegerAttr>(
+              MoeGPUDialect::kMaxTokensAttrName);
+          json.attribute("max_tokens", most ? llvm::json::Value(most.getInt())
+                                            : llvm::json::Value(nullptr));
           json.attributeArray("params", [&] {
             for (const Param &p : l.params)
               json.object([&] {

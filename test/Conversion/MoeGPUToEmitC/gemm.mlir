@@ -9,6 +9,7 @@
 // CHECK: emitc.func @router_k1({{.*}}) attributes {specifiers = ["static", "__global__", "__launch_bounds__(router_k1_spec::Threads)"]}
 // CHECK-NEXT: call_opaque "moe::cuda::groupedGemmBody"{{.*}}template_args = [#emitc.opaque<"router_k1_spec">]
 // CHECK-LABEL: emitc.func @router(
+// CHECK: verbatim "if ({} < 0 || {} > 1000000) return cudaErrorInvalidValue;" args %[[N:[^,]+]], %[[N]] : i64, i64
 // CHECK: %[[NONE:.+]] = literal "nullptr" : !emitc.ptr<!emitc.opaque<"const int32_t">>
 // CHECK: %[[TILES:.+]] = cast %{{.+}} : !emitc.ptr<!emitc.opaque<"int32_t">> to !emitc.ptr<!emitc.opaque<"moe::cuda::RowTile">>
 // CHECK: %[[ROWTILE:.+]] = literal "128" : i32
@@ -23,7 +24,7 @@ module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
                     %out: memref<?x64xf32> {moegpu.param = #moegpu.param<output, "logits", rows = affine_map<()[s0] -> (s0)>>},
                     %ws: memref<?xi8> {moegpu.param = #moegpu.param<workspace, "workspace">},
                     %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
-      attributes {moegpu.workspace = #moegpu.workspace<"router_workspace_size", alignment = 256, [<"k0.tile_map.tiles", "256">]>} {
+      attributes {moegpu.max_tokens = 1000000 : i64, moegpu.workspace = #moegpu.workspace<"router_workspace_size", alignment = 256, [<"k0.tile_map.tiles", "256">]>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %tiles = memref.view %ws[%c0][%c1] : memref<?xi8> to memref<?x4xi32>
@@ -55,7 +56,7 @@ module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
                     %out: memref<?x2048xbf16> {moegpu.param = #moegpu.param<output, "h", rows = affine_map<()[s0] -> (s0)>>},
                     %ws: memref<?xi8> {moegpu.param = #moegpu.param<workspace, "workspace">},
                     %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
-      attributes {moegpu.workspace = #moegpu.workspace<"shared_workspace_size", alignment = 256, [<"k0.tile_map.tiles", "256">, <"k1.grouped_gemm.partial", "num_tokens * 16384", after = [0]>]>} {
+      attributes {moegpu.max_tokens = 1000000 : i64, moegpu.workspace = #moegpu.workspace<"shared_workspace_size", alignment = 256, [<"k0.tile_map.tiles", "256">, <"k1.grouped_gemm.partial", "num_tokens * 16384", after = [0]>]>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c256 = arith.constant 256 : index
@@ -80,7 +81,8 @@ module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
                       %token: memref<?xi32> {moegpu.param = #moegpu.param<input, "row_token", rows = affine_map<()[s0] -> (s0 * 8)>>},
                       %out: memref<?x2048xbf16> {moegpu.param = #moegpu.param<output, "h", rows = affine_map<()[s0] -> (s0 * 8)>>},
                       %tiles: memref<?x4xi32> {moegpu.param = #moegpu.param<input, "tiles", rows = affine_map<()[s0] -> (s0)>>},
-                      %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+                      %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
+      attributes {moegpu.max_tokens = 1000000 : i64} {
     %c8 = arith.constant 8 : index
     %rows = arith.muli %n, %c8 : index
     moegpu.grouped_gemm %x, %w tiles %tiles gather %token a_rows(%n) rows(%rows) #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = registers> epilogue silu_mul outs(%out : memref<?x2048xbf16>) : memref<?x7168xbf16>, memref<256x4096x7168xbf16>, memref<?x4xi32>, memref<?xi32>
@@ -100,7 +102,8 @@ module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
 module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
   func.func @tail(%off: memref<257xi32> {moegpu.param = #moegpu.param<input, "offsets">},
                   %out: memref<?x7168xbf16> {moegpu.param = #moegpu.param<output, "expert_out", rows = affine_map<()[s0] -> (s0)>>},
-                  %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+                  %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
+      attributes {moegpu.max_tokens = 1000000 : i64} {
     moegpu.zero_tail offsets %off rows(%n) grid = exact outs(%out : memref<?x7168xbf16>) : memref<257xi32>
     return
   }

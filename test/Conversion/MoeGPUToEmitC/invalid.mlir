@@ -37,7 +37,17 @@ func.func @stream(%s: index {moegpu.param = #moegpu.param<stream, "stream">}) {
 // expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
 // expected-error @+1 {{a launcher with a workspace has a plan: run moegpu-plan-memory}}
 func.func @unplanned(%ws: memref<?xi8> {moegpu.param = #moegpu.param<workspace, "workspace">},
-                     %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+                     %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
+    attributes {moegpu.max_tokens = 100 : i64} {
+  return
+}
+
+// -----
+
+// A free token count needs the bound the memory plan derives.
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher with a dynamic token count has a bound ('moegpu.max_tokens'): run moegpu-plan-memory}}
+func.func @unbounded(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
   return
 }
 
@@ -54,7 +64,8 @@ func.func private @launcher()
 
 // Kernel ops are converted on buffers.
 func.func @unbufferized(%offsets: memref<9xi32> {moegpu.param = #moegpu.param<input, "offsets">},
-                        %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+                        %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
+    attributes {moegpu.max_tokens = 100 : i64} {
   %off = bufferization.to_tensor %offsets : memref<9xi32> to tensor<9xi32>
   %e = tensor.empty() : tensor<2x4xi32>
   // expected-error @+2 {{failed to legalize operation 'moegpu.tile_map' that was explicitly marked illegal}}

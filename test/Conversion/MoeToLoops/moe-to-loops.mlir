@@ -42,14 +42,40 @@ func.func @softmax(%z: tensor<?x8xbf16>) -> tensor<?x8xf32> {
 
 // -----
 
-// A dynamic token count must be whole sequences: a runtime check.
+// A dynamic token count must be whole sequences: a run-time check that
+// does not abort. A failure goes into the public moe_runtime_error record
+// ({kind 1, seq_len}) unless an earlier one is there; the loss goes on over
+// the whole sequences.
+// CHECK: memref.global @moe_runtime_error : memref<2xi64> = dense<0>
 // CHECK-LABEL: func.func @loss
-// CHECK: arith.remsi
-// CHECK: cf.assert %{{.+}}, "moe.balance_loss: the token count is not a multiple of seq_len"
+// CHECK: %[[REM:.+]] = arith.remsi %{{.+}}, %c16
+// CHECK: %[[WHOLE:.+]] = arith.cmpi eq, %[[REM]], %c0
+// CHECK: %[[BAD:.+]] = arith.xori %[[WHOLE]], %true
+// CHECK: scf.if %[[BAD]] {
+// CHECK:   %[[REC:.+]] = memref.get_global @moe_runtime_error : memref<2xi64>
+// CHECK:   %[[KIND:.+]] = memref.load %[[REC]][%c0{{.*}}] : memref<2xi64>
+// CHECK:   %[[FIRST:.+]] = arith.cmpi eq, %[[KIND]], %c0_i64
+// CHECK:   scf.if %[[FIRST]] {
+// CHECK:     memref.store %c1_i64, %[[REC]][%c0{{.*}}] : memref<2xi64>
+// CHECK:     memref.store %c16_i64, %[[REC]][%c1{{.*}}] : memref<2xi64>
+// CHECK-NOT: cf.assert
 // CHECK: memref.alloc() : memref<f32>
 func.func @loss(%s: tensor<?x8xf32>, %ids: tensor<?x2xi32>) -> tensor<f32> {
   %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 16>
       : tensor<?x8xf32>, tensor<?x2xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A static token count is checked by the verifier: no record.
+// CHECK-NOT: moe_runtime_error
+// CHECK-LABEL: func.func @static_loss
+// CHECK-NOT: scf.if
+// CHECK: memref.alloc() : memref<f32>
+func.func @static_loss(%s: tensor<32x8xf32>, %ids: tensor<32x2xi32>) -> tensor<f32> {
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 16>
+      : tensor<32x8xf32>, tensor<32x2xi32> -> tensor<f32>
   return %l : tensor<f32>
 }
 

@@ -230,9 +230,40 @@ func.func @route_ids_k(%s: tensor<4x8xf32>) {
 // -----
 
 func.func @route_ids_dynamic_k(%s: tensor<4x8xf32>) {
-  // expected-error @+1 {{'ids' dim 1 must be static ('k')}}
+  // expected-error @+1 {{'ids' dim 1 must be static ('k', 2)}}
   %ids, %w = moe.route %s k = 2
       : (tensor<4x8xf32>) -> (tensor<4x?xi32>, tensor<4x2xf32>)
+  return
+}
+
+// -----
+
+// A token count static in the scores is static in the results too: the
+// lowerings keep the declared types.
+func.func @route_ids_dynamic_tokens(%s: tensor<4x8xf32>) {
+  // expected-error @+1 {{'ids' dim 0 is dynamic but 'scores' dim 0 is static (4): a size is static everywhere or nowhere}}
+  %ids, %w = moe.route %s k = 2
+      : (tensor<4x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return
+}
+
+// -----
+
+func.func @permute_rows_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tensor<16x2xi32>, %w: tensor<16x2xf32>) {
+  // expected-error @+1 {{'rows' dim 0 must be static}}
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<16x64xbf16>, tensor<16x2xi32>, tensor<16x2xf32>)
+        -> (tensor<?x64xbf16>, tensor<16x2xi32>, tensor<9xi32>)
+  return
+}
+
+// -----
+
+func.func @permute_map_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tensor<16x2xi32>, %w: tensor<16x2xf32>) {
+  // expected-error @+1 {{'row_map' dim 0 is dynamic but}}
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<16x64xbf16>, tensor<16x2xi32>, tensor<16x2xf32>)
+        -> (tensor<32x64xbf16>, tensor<?x2xi32>, tensor<9xi32>)
   return
 }
 
@@ -914,5 +945,44 @@ func.func @layer_output(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<
   // expected-error @+1 {{'output' dim 1 (8) must equal 'input' dim 1 (16)}}
   %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2
       : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Sizes: no tensor takes more than 2^48 bytes, so no size arithmetic of a
+// verifier or lowering can overflow.
+func.func @score_overflowing_bytes(%z: tensor<4611686018427387904x256xf32>) {
+  // expected-error @+1 {{'moe.score' op operand #0 (4611686018427387904x256xf32) has more bytes than a 64-bit integer holds; the most a tensor may take is 281474976710656 bytes (2^48)}}
+  %s = moe.score sigmoid %z : tensor<4611686018427387904x256xf32> -> tensor<4611686018427387904x256xf32>
+  return
+}
+
+// -----
+
+func.func @route_too_large_result(%s: tensor<?x256xf32>) {
+  // expected-error @+1 {{result #0 (?x140737488355328xi32) takes 562949953421312 bytes}}
+  %ids, %w = moe.route %s k = 140737488355328
+      : (tensor<?x256xf32>) -> (tensor<?x140737488355328xi32>, tensor<?x140737488355328xf32>)
+  return
+}
+
+// -----
+
+func.func @layer_rows_too_large(%x: tensor<8589934592x7168xbf16>, %r: tensor<256x7168xbf16>,
+    %gu: tensor<256x4096x7168xbf16>, %d: tensor<256x7168x2048xbf16>) {
+  // expected-error @+1 {{the permuted rows (68719476736x7168xbf16) takes 985162418487296 bytes; the most a tensor may take is 281474976710656 bytes (2^48)}}
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 8
+      : (tensor<8589934592x7168xbf16>, tensor<256x7168xbf16>, tensor<256x4096x7168xbf16>, tensor<256x7168x2048xbf16>) -> tensor<8589934592x7168xbf16>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_intermediate_too_large(%rows: tensor<1048576x16xbf16>,
+    %gu: tensor<1x536870912x16xbf16>, %d: tensor<1x16x268435456xbf16>) {
+  // expected-error @+1 {{the intermediate h (1048576x268435456xbf16) takes 562949953421312 bytes}}
+  %y = moe.expert_ffn %rows weights %gu, %d
+      : (tensor<1048576x16xbf16>, tensor<1x536870912x16xbf16>, tensor<1x16x268435456xbf16>) -> tensor<1048576x16xbf16>
   return
 }

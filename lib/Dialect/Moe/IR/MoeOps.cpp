@@ -129,16 +129,15 @@ LogicalResult DispatchLayoutOp::verify() {
   auto inRank = getIsTokenInRank().getType();
   if (failed(expectDimValue(
           op, {"tokens_per_expert", getTokensPerExpert().getType(), 0},
-          topo.getNumExperts(), "the experts of the topology", false)) ||
+          topo.getNumExperts(), "the experts of the topology")) ||
       failed(expectDimValue(
           op, {"tokens_per_rank", getTokensPerRank().getType(), 0},
-          topo.getNumRanks(), "the ranks of the topology", false)) ||
+          topo.getNumRanks(), "the ranks of the topology")) ||
       failed(expectDimValue(
           op, {"tokens_per_node", getTokensPerNode().getType(), 0},
-          topo.getNodes(), "the nodes of the topology", false)) ||
+          topo.getNodes(), "the nodes of the topology")) ||
       failed(expectDimValue(op, {"is_token_in_rank", inRank, 1},
-                            topo.getNumRanks(), "the ranks of the topology",
-                            false)) ||
+                            topo.getNumRanks(), "the ranks of the topology")) ||
       failed(
           expectSameDim(op, {"is_token_in_rank", inRank, 0}, {"ids", ids, 0})))
     return failure();
@@ -207,14 +206,17 @@ LogicalResult ExpertFFNOp::verify() {
   if (Value offsets = getOffsets()) {
     if (failed(expectDimValue(
             op, {"offsets", cast<ShapedType>(offsets.getType()), 0},
-            numExperts + 1, "the number of experts + 1", false)))
+            numExperts + 1, "the number of experts + 1")))
       return failure();
   } else if (numExperts != 1) {
     return emitOpError() << "without 'offsets' the weights must hold exactly "
                             "one expert, not "
                          << numExperts;
   }
-  return success();
+  // h = silu(gate) * up, one row per row, fits as well.
+  return verifyTensorBytes(op, "the intermediate h",
+                           {rows.getDimSize(0), down.getDimSize(2)},
+                           rows.getElementType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -364,9 +366,9 @@ LogicalResult LayerOp::verify() {
     if (failed(expectSameElementType(op, "shared_gate_up", sgt, "input", x)) ||
         failed(expectSameElementType(op, "shared_down", sdt, "input", x)) ||
         failed(expectDimValue(op, {"shared_gate_up", sgt, 0}, 1,
-                              "1, one fused shared FFN", false)) ||
+                              "1, one fused shared FFN")) ||
         failed(expectDimValue(op, {"shared_down", sdt, 0}, 1,
-                              "1, one fused shared FFN", false)) ||
+                              "1, one fused shared FFN")) ||
         failed(
             expectSameDim(op, {"shared_gate_up", sgt, 2}, {"input", x, 1})) ||
         failed(expectSameDim(op, {"shared_down", sdt, 1}, {"input", x, 1})) ||
@@ -384,6 +386,23 @@ LogicalResult LayerOp::verify() {
   if (TopologyAttr topo = getTopologyAttr())
     if (failed(
             verifyTopology(op, topo, numExperts, getGroups(), getGroupTopk())))
+      return failure();
+
+  // The tensors the layer expands into fit too: routed rows are T*K.
+  int64_t tokens = x.getDimSize(0), hidden = x.getDimSize(1);
+  int64_t rows = mulDims(tokens, getK());
+  Type f32 = Float32Type::get(getContext()), elem = x.getElementType();
+  if (failed(verifyTensorBytes(op, "the router logits", {tokens, numExperts},
+                               f32)) ||
+      failed(
+          verifyTensorBytes(op, "the permuted rows", {rows, hidden}, elem)) ||
+      failed(verifyTensorBytes(op, "the experts' intermediate",
+                               {rows, down.getDimSize(2)}, elem)))
+    return failure();
+  if (Value sdown = getSharedDown())
+    if (failed(verifyTensorBytes(
+            op, "the shared expert's intermediate",
+            {tokens, cast<ShapedType>(sdown.getType()).getDimSize(2)}, elem)))
       return failure();
 
   size_t numLosses = getLosses() ? getLosses()->size() : 0;

@@ -8,6 +8,9 @@
 
 #include "moe/Dialect/Moe/IR/MoeVerification.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -20,24 +23,35 @@ namespace mlir::moe {
 
 bool isStatic(int64_t size) { return !ShapedType::isDynamic(size); }
 
-/// Two sizes agree unless both are static and differ.
+/// Two sizes agree when both are dynamic or both are static and equal: a
+/// size an op knows statically is static in every operand and result, so
+/// every lowering can keep the types as declared.
 LogicalResult expectSameDim(Operation *op, Dim a, Dim b) {
-  if (!isStatic(a.size()) || !isStatic(b.size()) || a.size() == b.size())
+  if (isStatic(a.size()) != isStatic(b.size())) {
+    Dim dynamic = isStatic(a.size()) ? b : a,
+        fixed = isStatic(a.size()) ? a : b;
+    return op->emitOpError() << "'" << dynamic.name << "' dim " << dynamic.index
+                             << " is dynamic but '" << fixed.name << "' dim "
+                             << fixed.index << " is static (" << fixed.size()
+                             << "): a size is static everywhere or nowhere";
+  }
+  if (!isStatic(a.size()) || a.size() == b.size())
     return success();
   return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
                            << a.size() << ") must equal '" << b.name << "' dim "
                            << b.index << " (" << b.size() << ")";
 }
 
-/// A dimension must equal a value the op derives (unless it is dynamic and
-/// `allowDynamic`).
+/// A dimension must equal a value the op derives; it is dynamic exactly
+/// when that value is.
 LogicalResult expectDimValue(Operation *op, Dim a, int64_t expected,
-                             StringRef what, bool allowDynamic) {
+                             StringRef what) {
   if (!isStatic(a.size())) {
-    if (allowDynamic || !isStatic(expected))
+    if (!isStatic(expected))
       return success();
-    return op->emitOpError() << "'" << a.name << "' dim " << a.index
-                             << " must be static (" << what << ")";
+    return op->emitOpError()
+           << "'" << a.name << "' dim " << a.index << " must be static ("
+           << what << ", " << expected << ")";
   }
   if (!isStatic(expected) || a.size() == expected)
     return success();
@@ -67,7 +81,74 @@ LogicalResult expectSameElementType(Operation *op, StringRef aName, Type a,
 int64_t mulDims(int64_t a, int64_t b) {
   if (!isStatic(a) || !isStatic(b))
     return ShapedType::kDynamic;
-  return a * b;
+  return checkedMul(a, b).value_or(kMaxTensorBytes + 1);
+}
+
+//===----------------------------------------------------------------------===//
+// Sizes
+//===----------------------------------------------------------------------===//
+
+int64_t elementBytes(Type type) {
+  if (type.isIndex())
+    return 8;
+  if (type.isIntOrFloat())
+    return std::max<int64_t>(1,
+                             llvm::divideCeil(type.getIntOrFloatBitWidth(), 8));
+  return 1;
+}
+
+std::optional<int64_t> checkedMul(int64_t a, int64_t b) {
+  return llvm::checkedMul(a, b);
+}
+
+std::optional<int64_t> checkedAdd(int64_t a, int64_t b) {
+  return llvm::checkedAdd(a, b);
+}
+
+std::optional<int64_t> staticBytes(ArrayRef<int64_t> shape, Type element) {
+  std::optional<int64_t> bytes = elementBytes(element);
+  for (int64_t d : shape)
+    if (isStatic(d) && bytes)
+      bytes = checkedMul(*bytes, d);
+  return bytes;
+}
+
+LogicalResult verifyTensorBytes(Operation *op, const Twine &what,
+                                ArrayRef<int64_t> shape, Type element) {
+  std::optional<int64_t> bytes = staticBytes(shape, element);
+  if (bytes && *bytes <= kMaxTensorBytes)
+    return success();
+  std::string type;
+  llvm::raw_string_ostream os(type);
+  for (int64_t d : shape) {
+    if (isStatic(d))
+      os << d;
+    else
+      os << "?";
+    os << "x";
+  }
+  os << element;
+  InFlightDiagnostic diag = op->emitOpError() << what << " (" << type << ") ";
+  if (bytes)
+    diag << "takes " << *bytes << " bytes";
+  else
+    diag << "has more bytes than a 64-bit integer holds";
+  return diag << "; the most a tensor may take is " << kMaxTensorBytes
+              << " bytes (2^48)";
+}
+
+LogicalResult verifyShapedSizes(Operation *op) {
+  for (auto [i, v] : llvm::enumerate(op->getOperands()))
+    if (auto type = dyn_cast<ShapedType>(v.getType()); type && type.hasRank())
+      if (failed(verifyTensorBytes(op, "operand #" + Twine(i), type.getShape(),
+                                   type.getElementType())))
+        return failure();
+  for (auto [i, v] : llvm::enumerate(op->getResults()))
+    if (auto type = dyn_cast<ShapedType>(v.getType()); type && type.hasRank())
+      if (failed(verifyTensorBytes(op, "result #" + Twine(i), type.getShape(),
+                                   type.getElementType())))
+        return failure();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -122,8 +203,8 @@ LogicalResult verifyRouteShapes(Operation *op, Dim tokens, int64_t numExperts,
     return failure();
   if (failed(expectSameDim(op, {"ids", ids, 0}, tokens)) ||
       failed(expectSameDim(op, {"weights", weights, 0}, tokens)) ||
-      failed(expectDimValue(op, {"ids", ids, 1}, k, "'k'", false)) ||
-      failed(expectDimValue(op, {"weights", weights, 1}, k, "'k'", false)))
+      failed(expectDimValue(op, {"ids", ids, 1}, k, "'k'")) ||
+      failed(expectDimValue(op, {"weights", weights, 1}, k, "'k'")))
     return failure();
   return success();
 }

@@ -45,7 +45,7 @@ LogicalResult MoeGPUDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on a module";
     return success();
   }
-  if (name == kStaticTokensAttrName) {
+  if (name == kStaticTokensAttrName || name == kMaxTokensAttrName) {
     auto value = dyn_cast<IntegerAttr>(attr.getValue());
     if (!value || !value.getType().isSignlessInteger(64) || value.getInt() < 0)
       return op->emitError() << "'" << name << "' must be a non-negative i64";

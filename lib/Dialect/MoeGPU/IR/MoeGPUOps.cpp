@@ -266,7 +266,7 @@ LogicalResult RouteOp::verify() {
   if (Value counts = getCountsInit())
     if (failed(expectType(op, "counts", counts, 1, {i32})) ||
         failed(expectDimValue(op, {"counts", shapeOf(counts), 0}, experts,
-                              "the number of experts", false)))
+                              "the number of experts")))
       return failure();
   if (getStats().has_value() != getChunk().has_value())
     return emitOpError("'stats' and 'chunk' go together");
@@ -292,8 +292,8 @@ LogicalResult RouteOp::verify() {
         failed(expectDimValue(op, {"stats", st, 0}, rows,
                               "ceil(tokens / chunk)")) ||
         failed(expectDimValue(op, {"stats", st, 1},
-                              2 * experts + stats.getDevices(), "2 E + devices",
-                              false)))
+                              2 * experts + stats.getDevices(),
+                              "2 E + devices")))
       return failure();
   }
   return checkRoutingLimits(*this, experts, getK(), getGroups(),
@@ -435,16 +435,15 @@ LogicalResult DispatchLayoutOp::verify() {
       failed(expectType(op, "is_token_in_rank", inits[3], 2,
                         {IntegerType::get(getContext(), 1)})) ||
       failed(expectDimValue(op, {"tokens_per_expert", shapeOf(inits[0]), 0},
-                            topo.getNumExperts(), "the topology's experts",
-                            false)) ||
+                            topo.getNumExperts(), "the topology's experts")) ||
       failed(expectDimValue(op, {"tokens_per_rank", shapeOf(inits[1]), 0},
-                            ranks, "the topology's ranks", false)) ||
+                            ranks, "the topology's ranks")) ||
       failed(expectDimValue(op, {"tokens_per_node", shapeOf(inits[2]), 0},
-                            topo.getNodes(), "the topology's nodes", false)) ||
+                            topo.getNodes(), "the topology's nodes")) ||
       failed(expectSameDim(op, {"is_token_in_rank", shapeOf(inits[3]), 0},
                            {"ids", shapeOf(getIds()), 0})) ||
       failed(expectDimValue(op, {"is_token_in_rank", shapeOf(inits[3]), 1},
-                            ranks, "the topology's ranks", false)))
+                            ranks, "the topology's ranks")))
     return failure();
   int64_t k = shapeOf(getIds()).getDimSize(1);
   return checkOpLimit(*this, Id::LayoutMaxSlots, k,
@@ -518,9 +517,9 @@ LogicalResult PermuteOp::verify() {
           "ceil(tokens x k / PermuteAssignmentsPerBlock)")) ||
       failed(expectDimValue(op,
                             {"block_counts", shapeOf(getBlockCountsInit()), 1},
-                            experts, "the number of experts", false)) ||
+                            experts, "the number of experts")) ||
       failed(expectDimValue(op, {"totals", shapeOf(getTotalsInit()), 0},
-                            experts + 1, "experts + 1", false)))
+                            experts + 1, "experts + 1")))
     return failure();
   if (Value segment = getSegmentInit())
     if (failed(expectType(op, "segment", segment, 1, {i32})) ||
@@ -608,7 +607,7 @@ LogicalResult TileMapOp::verify() {
   Value tiles = getInits()[0];
   if (failed(expectType(op, "tiles", tiles, 2, {i32})) ||
       failed(expectDimValue(op, {"tiles", shapeOf(tiles), 1}, 4,
-                            "(expert, begin, end, chunk)", false)))
+                            "(expert, begin, end, chunk)")))
     return failure();
   int64_t experts = getExperts();
   if (experts < 1)
@@ -616,7 +615,7 @@ LogicalResult TileMapOp::verify() {
   if (Value offsets = getOffsets()) {
     if (failed(expectType(op, "offsets", offsets, 1, {i32})) ||
         failed(expectDimValue(op, {"offsets", shapeOf(offsets), 0}, experts + 1,
-                              "experts + 1", false)))
+                              "experts + 1")))
       return failure();
   } else if (experts != 1) {
     return emitOpError("without offsets all rows belong to one expert: "
@@ -663,7 +662,7 @@ LogicalResult GroupedGemmOp::verify() {
   if (failed(expectType(op, "a", getA(), 2, {bf16})) ||
       failed(expectType(op, "tiles", getTiles(), 2, {i32})) ||
       failed(expectDimValue(op, {"tiles", shapeOf(getTiles()), 1}, 4,
-                            "(expert, begin, end, chunk)", false)) ||
+                            "(expert, begin, end, chunk)")) ||
       failed(expectType(op, "out", getOutInit(), 2, {bf16, f32})))
     return failure();
   ShapedType a = shapeOf(getA()), w = shapeOf(getWeight());
@@ -686,8 +685,7 @@ LogicalResult GroupedGemmOp::verify() {
   bool dual = isDual();
   if (failed(expectDimValue(op, {"weight", w, rowsDim}, dual ? 2 * n : n,
                             dual ? "2 x the output columns (gate, then up)"
-                                 : "the output columns",
-                            false)))
+                                 : "the output columns")))
     return failure();
   if (dual && out.getElementType() != bf16)
     return emitOpError("the silu_mul epilogue writes bf16");
@@ -707,9 +705,9 @@ LogicalResult GroupedGemmOp::verify() {
   }
   if (Value partial = getPartialInit()) {
     if (failed(expectType(op, "partial", partial, 2, {f32})) ||
-        failed(expectDimValue(
-            op, {"partial", shapeOf(partial), 1}, dual ? 2 * n : n,
-            "the f32 sums per row (gate/up: 2 x columns)", false)))
+        failed(expectDimValue(op, {"partial", shapeOf(partial), 1},
+                              dual ? 2 * n : n,
+                              "the f32 sums per row (gate/up: 2 x columns)")))
       return failure();
   }
   int64_t experts = getNumExperts();

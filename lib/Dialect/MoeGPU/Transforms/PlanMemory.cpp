@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
 #include "moe/Dialect/MoeGPU/IR/KernelLimitChecks.h"
 #include "moe/Dialect/MoeGPU/Transforms/Passes.h"
 
@@ -19,6 +20,7 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::moegpu {
@@ -60,10 +62,19 @@ static FailureOr<int64_t> evaluate(Value value, Value tokens,
       return failure();
     return d;
   };
+  // Overflow is a failure: sizes must be exact.
+  auto exact = [](std::optional<int64_t> v) -> FailureOr<int64_t> {
+    if (!v)
+      return failure();
+    return *v;
+  };
   return llvm::TypeSwitch<Operation *, FailureOr<int64_t>>(op)
-      .Case<arith::AddIOp>([&](auto) { return args[0] + args[1]; })
-      .Case<arith::SubIOp>([&](auto) { return args[0] - args[1]; })
-      .Case<arith::MulIOp>([&](auto) { return args[0] * args[1]; })
+      .Case<arith::AddIOp>(
+          [&](auto) { return exact(llvm::checkedAdd(args[0], args[1])); })
+      .Case<arith::SubIOp>(
+          [&](auto) { return exact(llvm::checkedSub(args[0], args[1])); })
+      .Case<arith::MulIOp>(
+          [&](auto) { return exact(llvm::checkedMul(args[0], args[1])); })
       .Case<arith::DivSIOp, arith::DivUIOp>([&](auto) -> FailureOr<int64_t> {
         if (failed(nonZero(args[1])))
           return failure();
@@ -198,6 +209,7 @@ private:
   LogicalResult size(OpBuilder &b);
   void place(OpBuilder &b);
   LogicalResult rewrite(OpBuilder &b);
+  LogicalResult bound();
   LogicalResult emitSizeFunction();
   void report();
 
@@ -488,15 +500,123 @@ static LogicalResult dropOutputResults(func::FuncOp func) {
   return func.eraseResults(llvm::BitVector(func.getNumResults(), /*t=*/true));
 }
 
+/// The value of a parameter's row map at `numTokens`, or failure on
+/// overflow.
+static FailureOr<int64_t> evaluate(AffineExpr expr, int64_t numTokens) {
+  if (auto c = dyn_cast<AffineConstantExpr>(expr))
+    return c.getValue();
+  if (isa<AffineSymbolExpr>(expr))
+    return numTokens;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(expr);
+  if (!bin)
+    return failure();
+  FailureOr<int64_t> a = evaluate(bin.getLHS(), numTokens),
+                     b = evaluate(bin.getRHS(), numTokens);
+  if (failed(a) || failed(b))
+    return failure();
+  std::optional<int64_t> r;
+  switch (bin.getKind()) {
+  case AffineExprKind::Add:
+    r = llvm::checkedAdd(*a, *b);
+    break;
+  case AffineExprKind::Mul:
+    r = llvm::checkedMul(*a, *b);
+    break;
+  case AffineExprKind::FloorDiv:
+    if (*b > 0)
+      r = llvm::divideFloorSigned(*a, *b);
+    break;
+  case AffineExprKind::CeilDiv:
+    if (*b > 0)
+      r = llvm::divideCeilSigned(*a, *b);
+    break;
+  case AffineExprKind::Mod:
+    if (*b > 0)
+      r = llvm::mod(*a, *b);
+    break;
+  default:
+    break;
+  }
+  if (!r)
+    return failure();
+  return *r;
+}
+
+/// The most tokens the launcher takes: the largest count at which every
+/// tensor parameter, every buffer and the workspace stay within
+/// moe::kMaxTensorBytes. Sizes grow with the count (the split-K regimes
+/// only change below a few thousand rows), so bisection finds it. The
+/// launcher rejects larger counts, so no size it computes overflows.
+LogicalResult LauncherPlan::bound() {
+  const int64_t cap = mlir::moe::kMaxTensorBytes;
+  SmallVector<std::pair<AffineExpr, int64_t>> params; // rows, bytes per row
+  for (BlockArgument arg : func.getArguments()) {
+    auto param = func.getArgAttrOfType<ParamAttr>(
+        arg.getArgNumber(), MoeGPUDialect::kParamAttrName);
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!param || !type || !param.getRows())
+      continue;
+    std::optional<int64_t> rowBytes = mlir::moe::staticBytes(
+        type.getShape().drop_front(), type.getElementType());
+    if (!rowBytes)
+      return func.emitError() << "parameter '" << param.getName()
+                              << "' has rows larger than int64";
+    params.push_back({param.getRows().getValue().getResult(0), *rowBytes});
+  }
+  auto fits = [&](int64_t t) {
+    for (auto [rows, rowBytes] : params) {
+      FailureOr<int64_t> r = evaluate(rows, t);
+      std::optional<int64_t> bytes =
+          succeeded(r) ? llvm::checkedMul(*r, rowBytes) : std::nullopt;
+      if (!bytes || *bytes > cap)
+        return false;
+    }
+    for (const Buffer &buffer : buffers) {
+      FailureOr<int64_t> bytes = evaluate(buffer.bytes, tokens, t);
+      if (failed(bytes) || *bytes > cap)
+        return false;
+    }
+    if (total) {
+      FailureOr<int64_t> bytes = evaluate(total, tokens, t);
+      if (failed(bytes) || *bytes > cap)
+        return false;
+    }
+    return true;
+  };
+  if (auto fixed = func->getAttrOfType<IntegerAttr>(
+          MoeGPUDialect::kStaticTokensAttrName)) {
+    if (!fits(fixed.getInt()))
+      return func.emitError()
+             << "needs a tensor or workspace larger than " << cap
+             << " bytes at its " << fixed.getInt() << " tokens";
+    return success();
+  }
+  if (!fits(0))
+    return func.emitError() << "needs a tensor or workspace larger than " << cap
+                            << " bytes even without tokens";
+  int64_t lo = 0, hi = cap;
+  if (fits(hi))
+    lo = hi;
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  func->setAttr(MoeGPUDialect::kMaxTokensAttrName,
+                IntegerAttr::get(IntegerType::get(func.getContext(), 64), lo));
+  return success();
+}
+
 LogicalResult LauncherPlan::run(bool printPlan) {
   if (failed(dropOutputResults(func)) || failed(collect()))
     return failure();
   if (buffers.empty())
-    return success();
+    return bound();
   OpBuilder b(func.getContext());
   if (failed(size(b)))
     return failure();
   place(b);
+  if (failed(bound()))
+    return failure();
   if (printPlan)
     report();
   if (failed(rewrite(b)))

@@ -14,7 +14,7 @@
 // CHECK: return %[[TOTAL]]
 // CHECK-LABEL: func.func @experts
 // CHECK-SAME: %[[OUT:[^:]+]]: memref<?x256xbf16> {moegpu.param = #moegpu.param<output, "expert_out", rows = affine_map<()[s0] -> (s0)>>}, %[[WS:[^:]+]]: memref<?xi8> {moegpu.param = #moegpu.param<workspace, "workspace">}, %[[T:[^:]+]]: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">})
-// CHECK-SAME: attributes {moegpu.workspace = #moegpu.workspace<"experts_workspace_size", alignment = 256, [<"k1.grouped_gemm.out", "num_tokens * 256">, <"k0.tile_map.tiles", "ceildiv((ceildiv(num_tokens, 128) + 8) * 16, 256) * 256", after = [0]>]>}
+// CHECK-SAME: attributes {moegpu.max_tokens = 549755813888 : i64, moegpu.workspace = #moegpu.workspace<"experts_workspace_size", alignment = 256, [<"k1.grouped_gemm.out", "num_tokens * 256">, <"k0.tile_map.tiles", "ceildiv((ceildiv(num_tokens, 128) + 8) * 16, 256) * 256", after = [0]>]>}
 // CHECK: %[[TOFF:.+]] = arith.muli %[[T]], %c256
 // CHECK: %[[TILES:.+]] = memref.view %[[WS]][%[[TOFF]]][%{{.+}}] : memref<?xi8> to memref<?x4xi32>
 // CHECK: moegpu.tile_map offsets %arg1 {{.*}} outs(%[[TILES]] : memref<?x4xi32>)
@@ -37,9 +37,11 @@ func.func @experts(%rows: tensor<?x256xbf16>, %offsets: tensor<9xi32>,
 
 // -----
 
-// A launcher with no intermediates gets no workspace.
+// A launcher with no intermediates gets no workspace, but still a bound:
+// its largest tensor, the [2T, 64] bf16 expert rows, stays within 2^48
+// bytes up to 2^48 / 256 tokens.
 // CHECK-LABEL: func.func @combine
-// CHECK-SAME: %{{[^:]+}}: memref<?x64xbf16> {moegpu.param = #moegpu.param<output, "output", rows = affine_map<()[s0] -> (s0)>>}, %{{[^:]+}}: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+// CHECK-SAME: %{{[^:]+}}: memref<?x64xbf16> {moegpu.param = #moegpu.param<output, "output", rows = affine_map<()[s0] -> (s0)>>}, %{{[^:]+}}: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) attributes {moegpu.max_tokens = 1099511627776 : i64} {
 // CHECK-NOT: memref.view
 // CHECK-NOT: func.func @combine_workspace_size
 func.func @combine(%h: tensor<?x64xbf16>, %map: tensor<?x2xi32>, %w: tensor<?x2xf32>) -> tensor<?x64xbf16> {

@@ -88,4 +88,10 @@ def Moe_DropPolicy : I32EnumAttr<"DropPolicy",
   let genSpecializedAttr = 0;
 }
 
+// Every shaped operand and result of an op within moe::kMaxTensorBytes
+// (MoeTraits.h); the moe and moegpu ops carry it.
+def Moe_SizesFit : NativeOpTrait<"SizesFit"> {
+  let cppNamespace = "::mlir::OpTrait::moe";
+}
+
 #endif // MOE_DIALECT_MOE_IR_MOEBASE_TD

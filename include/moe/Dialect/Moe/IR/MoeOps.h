@@ -8,6 +8,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "moe/Dialect/Moe/IR/MoeDialect.h"
+#include "moe/Dialect/Moe/IR/MoeTraits.h"
 
 #define GET_OP_CLASSES
 #include "moe/Dialect/Moe/IR/MoeOps.h.inc"

@@ -22,7 +22,7 @@ def Moe_LossTensor : 0DTensorOf<[F32]>;
 // Every moe op works on immutable tensors and has no side effects, so CSE,
 // DCE and folding apply to all of them.
 class Moe_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Moe_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<Moe_Dialect, mnemonic, !listconcat([Moe_SizesFit], traits, [Pure])>;
 
 //===----------------------------------------------------------------------===//
 // Routing

@@ -29,17 +29,38 @@ struct Dim {
 };
 
 bool isStatic(int64_t size);
-/// Two sizes agree unless both are static and differ.
+/// Two sizes agree when both are dynamic or both are static and equal.
 LogicalResult expectSameDim(Operation *op, Dim a, Dim b);
-/// A dimension must equal a value the op derives (unless it is dynamic and
-/// `allowDynamic`).
+/// A dimension must equal a value the op derives; it is dynamic exactly
+/// when that value is.
 LogicalResult expectDimValue(Operation *op, Dim a, int64_t expected,
-                             StringRef what, bool allowDynamic = true);
+                             StringRef what);
 LogicalResult expectStaticDim(Operation *op, Dim a, StringRef what);
 LogicalResult expectSameElementType(Operation *op, StringRef aName, Type a,
                                     StringRef bName, Type b);
-/// a * b, dynamic if either is.
+/// a * b, dynamic if either is; kMaxTensorBytes + 1 (too large for any
+/// check to accept) when the product does not fit.
 int64_t mulDims(int64_t a, int64_t b);
+
+/// The largest tensor the dialects accept, in bytes (256 TiB): beyond any
+/// device's memory, and far enough below 2^63 that every size a lowering
+/// derives from such tensors (row counts, tile maps, offsets, workspace
+/// sums) is exact in 64-bit arithmetic.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 48;
+/// Bytes of one element of `type` (whole bytes; i1 takes one, index eight).
+int64_t elementBytes(Type type);
+/// a * b and a + b, or nothing when they overflow int64.
+std::optional<int64_t> checkedMul(int64_t a, int64_t b);
+std::optional<int64_t> checkedAdd(int64_t a, int64_t b);
+/// The bytes of a tensor of `shape` and `element`, dynamic dimensions
+/// aside (nothing when they overflow).
+std::optional<int64_t> staticBytes(ArrayRef<int64_t> shape, Type element);
+/// `what` (a tensor of `shape` and `element`; dynamic dimensions count as
+/// one) is at most kMaxTensorBytes.
+LogicalResult verifyTensorBytes(Operation *op, const Twine &what,
+                                ArrayRef<int64_t> shape, Type element);
+/// verifyTensorBytes for every shaped operand and result of `op`.
+LogicalResult verifyShapedSizes(Operation *op);
 
 /// The routing rules shared by moe.route, moe.layer and moegpu.route.
 LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts, int64_t k,

@@ -57,6 +57,10 @@ def MoeGPU_Dialect : Dialect {
     /// A launcher compiled for a fixed token count (i64).
     static constexpr ::llvm::StringLiteral kStaticTokensAttrName =
         "moegpu.static_tokens";
+    /// The most tokens a launcher takes: every tensor parameter and
+    /// workspace buffer stays within moe::kMaxTensorBytes (i64).
+    static constexpr ::llvm::StringLiteral kMaxTokensAttrName =
+        "moegpu.max_tokens";
     /// The launcher whose workspace size a function computes (symbol).
     static constexpr ::llvm::StringLiteral kWorkspaceSizeOfAttrName =
         "moegpu.workspace_size_of";

@@ -3,6 +3,7 @@
 #ifndef MOE_DIALECT_MOEGPU_IR_MOEGPUOPS_H
 #define MOE_DIALECT_MOEGPU_IR_MOEGPUOPS_H
 
+#include "moe/Dialect/Moe/IR/MoeTraits.h"
 #include "moe/Dialect/MoeGPU/IR/MoeGPUDialect.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"

@@ -36,7 +36,7 @@ def MoeGPU_KernelOpInterface : OpInterface<"KernelOpInterface"> {
 // effects derived from that (none on tensors), its results named after its
 // inits.
 class MoeGPU_Op<string mnemonic, list<Trait> traits = []>
-    : Op<MoeGPU_Dialect, mnemonic, !listconcat(traits, [
+    : Op<MoeGPU_Dialect, mnemonic, !listconcat([Moe_SizesFit], traits, [
         MoeGPU_KernelOpInterface,
         DeclareOpInterfaceMethods<DestinationStyleOpInterface>,
         DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
