@@ -450,6 +450,7 @@ struct ConvertMoeGPUToEmitCPass
     populateRoutingToEmitCPatterns(converter, patterns, names);
     populateDispatchToEmitCPatterns(converter, patterns, names);
     populateGemmToEmitCPatterns(converter, patterns, names);
+    populateCopyToEmitCPatterns(converter, patterns, names);
 
     ConversionTarget target(*ctx);
     target.addLegalDialect<emitc::EmitCDialect>();

@@ -1117,3 +1117,53 @@ func.func @loss_grad_devices(%z: tensor<?x8xf32>, %g: tensor<?x8xf32>, %d: tenso
       outs(%d : tensor<?x8xf32>) : tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
   return
 }
+
+// -----
+
+func.func @copy_element_type(%a: tensor<4xf32>, %b: tensor<4xi32>, %r: index) {
+  // expected-error @+1 {{'moegpu.copy' op copies 'tensor<4xf32>' into 'tensor<4xi32>': the element type and rank must match}}
+  %0 = moegpu.copy %a rows(%r) outs(%b : tensor<4xi32>) : tensor<4xf32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @copy_shape(%a: tensor<?x4xf32>, %b: tensor<?x8xf32>, %r: index) {
+  // expected-error @+1 {{'moegpu.copy' op 'source' dim 1 (4) must equal 'out' dim 1 (8)}}
+  %0 = moegpu.copy %a rows(%r) outs(%b : tensor<?x8xf32>) : tensor<?x4xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @copy_rows(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>) {
+  %c3 = arith.constant 3 : index
+  // expected-error @+1 {{'moegpu.copy' op 'rows' (3) must be 'out''s rows (4)}}
+  %0 = moegpu.copy %a rows(%c3) outs(%b : tensor<4x2xf32>) : tensor<4x2xf32> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @zero_dynamic_columns(%b: tensor<4x?xf32>, %r: index) {
+  // expected-error @+1 {{'moegpu.zero' op 'out' dim 1 must be static (only rows, dim 0, follow num_tokens)}}
+  %0 = moegpu.zero rows(%r) outs(%b : tensor<4x?xf32>) -> tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @zero_scalar_rows(%b: tensor<f32>) {
+  %c2 = arith.constant 2 : index
+  // expected-error @+1 {{'moegpu.zero' op 'rows' (2) must be 'out''s rows (1)}}
+  %0 = moegpu.zero rows(%c2) outs(%b : tensor<f32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @zero_two_inits(%a: tensor<4xf32>, %b: tensor<4xf32>, %r: index) {
+  // expected-error @+1 {{'moegpu.zero' op expects 1 init operands, got 2}}
+  %0:2 = moegpu.zero rows(%r) outs(%a, %b : tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>, tensor<4xf32>
+  return
+}

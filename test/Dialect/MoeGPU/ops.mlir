@@ -326,6 +326,29 @@ func.func @zero_tail(%off: tensor<257xi32>, %y: tensor<?x7168xbf16>, %ym: memref
 }
 
 //===----------------------------------------------------------------------===//
+// moegpu.copy, moegpu.zero
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @copy_zero
+// CHECK-SAME: (%[[B:[^:]+]]: tensor<256xf32>, %[[NB:[^:]+]]: tensor<256xf32>, %[[L:[^:]+]]: tensor<f32>, %[[IDS:[^:]+]]: memref<?x8xi32>, %[[OUT:[^:]+]]: memref<?x8xi32>, %[[T:[^:]+]]: index)
+func.func @copy_zero(%b: tensor<256xf32>, %nb: tensor<256xf32>, %l: tensor<f32>,
+                     %ids: memref<?x8xi32>, %out: memref<?x8xi32>, %T: index)
+    -> (tensor<256xf32>, tensor<f32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  // CHECK: %[[C:.+]] = moegpu.copy %[[B]] rows(%{{.+}}) outs(%[[NB]] : tensor<256xf32>) : tensor<256xf32> -> tensor<256xf32>
+  %c = moegpu.copy %b rows(%c256) outs(%nb : tensor<256xf32>) : tensor<256xf32> -> tensor<256xf32>
+  // CHECK: %[[Z:.+]] = moegpu.zero rows(%{{.+}}) outs(%[[L]] : tensor<f32>) -> tensor<f32>
+  %z = moegpu.zero rows(%c1) outs(%l : tensor<f32>) -> tensor<f32>
+  // CHECK: moegpu.copy %[[IDS]] rows(%[[T]]) outs(%[[OUT]] : memref<?x8xi32>) : memref<?x8xi32>{{$}}
+  moegpu.copy %ids rows(%T) outs(%out : memref<?x8xi32>) : memref<?x8xi32>
+  // CHECK: moegpu.zero rows(%[[T]]) outs(%[[OUT]] : memref<?x8xi32>){{$}}
+  moegpu.zero rows(%T) outs(%out : memref<?x8xi32>)
+  // CHECK: return %[[C]], %[[Z]]
+  return %c, %z : tensor<256xf32>, tensor<f32>
+}
+
+//===----------------------------------------------------------------------===//
 // moegpu.grouped_gemm
 //===----------------------------------------------------------------------===//
 

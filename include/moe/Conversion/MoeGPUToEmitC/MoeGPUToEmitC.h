@@ -28,7 +28,7 @@ void populateLauncherToEmitCPatterns(const TypeConverter &converter,
 
 /// One pattern per kernel op: its CUDA kernel(s) at module level and their
 /// launch in the launcher (RoutingToEmitC.cpp, DispatchToEmitC.cpp,
-/// GemmToEmitC.cpp).
+/// GemmToEmitC.cpp, CopyToEmitC.cpp).
 void populateRoutingToEmitCPatterns(const TypeConverter &converter,
                                     RewritePatternSet &patterns,
                                     const KernelNames &names);
@@ -36,6 +36,11 @@ void populateDispatchToEmitCPatterns(const TypeConverter &converter,
                                      RewritePatternSet &patterns,
                                      const KernelNames &names);
 void populateGemmToEmitCPatterns(const TypeConverter &converter,
+                                 RewritePatternSet &patterns,
+                                 const KernelNames &names);
+/// moegpu.copy and moegpu.zero: runtime calls on the stream
+/// (CopyToEmitC.cpp).
+void populateCopyToEmitCPatterns(const TypeConverter &converter,
                                  RewritePatternSet &patterns,
                                  const KernelNames &names);
 

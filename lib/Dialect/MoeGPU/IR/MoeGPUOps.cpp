@@ -182,6 +182,8 @@ MOEGPU_KERNEL_COMMON(CombineOp)
 MOEGPU_KERNEL_COMMON(TileMapOp)
 MOEGPU_KERNEL_COMMON(GroupedGemmOp)
 MOEGPU_KERNEL_COMMON(ZeroTailOp)
+MOEGPU_KERNEL_COMMON(CopyOp)
+MOEGPU_KERNEL_COMMON(ZeroOp)
 #undef MOEGPU_KERNEL_COMMON
 
 unsigned mlir::moegpu::kernelIndex(Operation *kernel) {
@@ -781,4 +783,57 @@ LogicalResult ZeroTailOp::verify() {
       shapeOf(out).getDimSize(1) * shapeOf(out).getElementTypeBitWidth() / 8;
   return checkLimit([&] { return emitOpError(); }, Id::VectorBytes, rowBytes,
                     "a row of " + Twine(rowBytes) + " bytes");
+}
+
+//===----------------------------------------------------------------------===//
+// CopyOp, ZeroOp
+//===----------------------------------------------------------------------===//
+
+/// Rows are dim 0 (a scalar or static tensor has one "row": all of it).
+static LogicalResult verifyRowsOf(Operation *op, StringRef name, Value v,
+                                  Value rows) {
+  ShapedType type = shapeOf(v);
+  if (!type.hasRank())
+    return op->emitOpError() << "'" << name << "' must be ranked";
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      return op->emitOpError()
+             << "'" << name << "' dim " << d
+             << " must be static (only rows, dim 0, follow num_tokens)";
+  std::optional<int64_t> count = getConstantIntValue(rows);
+  int64_t expected = type.getRank() && !type.isDynamicDim(0)
+                         ? type.getDimSize(0)
+                         : (type.getRank() ? ShapedType::kDynamic : 1);
+  if (count && !ShapedType::isDynamic(expected) && *count != expected)
+    return op->emitOpError() << "'rows' (" << *count << ") must be '" << name
+                             << "''s rows (" << expected << ")";
+  return success();
+}
+
+SmallVector<StringRef> CopyOp::getInitNames() { return {"out"}; }
+
+LogicalResult CopyOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyDestinationStyle(op, getInits(), 1)))
+    return failure();
+  Value out = getInits()[0];
+  if (shapeOf(getSource()).getElementType() != shapeOf(out).getElementType() ||
+      shapeOf(getSource()).getRank() != shapeOf(out).getRank())
+    return emitOpError() << "copies " << getSource().getType() << " into "
+                         << out.getType()
+                         << ": the element type and rank must match";
+  for (int64_t d = 0; d < shapeOf(out).getRank(); ++d)
+    if (failed(expectSameDim(op, {"source", shapeOf(getSource()), unsigned(d)},
+                             {"out", shapeOf(out), unsigned(d)})))
+      return failure();
+  return verifyRowsOf(op, "out", out, getRows());
+}
+
+SmallVector<StringRef> ZeroOp::getInitNames() { return {"out"}; }
+
+LogicalResult ZeroOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyDestinationStyle(op, getInits(), 1)))
+    return failure();
+  return verifyRowsOf(op, "out", getInits()[0], getRows());
 }

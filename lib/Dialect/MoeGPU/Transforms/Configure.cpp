@@ -15,6 +15,7 @@
 #include "moe/Dialect/MoeGPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringMap.h"
@@ -151,6 +152,20 @@ static Value numTokensOf(Operation *op) {
   return Value();
 }
 
+/// A constant of all-zero bits (what a balance loss or its gradient with
+/// alpha = 0 folds to), which cudaMemsetAsync writes.
+static bool isZeros(Value v) {
+  DenseElementsAttr value;
+  if (!matchPattern(v, m_Constant(&value)) || !value.isSplat())
+    return false;
+  Attribute splat = value.getSplatValue<Attribute>();
+  if (auto f = dyn_cast<FloatAttr>(splat))
+    return f.getValue().isPosZero();
+  if (auto i = dyn_cast<IntegerAttr>(splat))
+    return i.getValue().isZero();
+  return false;
+}
+
 namespace {
 /// Gives a function of moe ops its launcher ABI: names, roles and rows of
 /// its parameters, an output argument per result and the num_tokens
@@ -175,21 +190,17 @@ public:
                                      "dynamic in a CUDA launcher, not in "
                                   << t;
     }
+    // Inputs and repeated results are copied into their outputs, folded
+    // zeros (alpha = 0) cleared (bindOutputs); the rest come from moe ops.
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    llvm::SmallPtrSet<Value, 8> returned;
-    for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-      if (isa<BlockArgument>(v))
-        return ret.emitError() << "result #" << i
-                               << " returns an argument; the CUDA backend "
-                                  "writes results, it does not copy inputs";
-      if (!returned.insert(v).second)
-        return ret.emitError()
-               << "result #" << i << " is returned twice; return it once";
-      if (!isa_and_nonnull<mlir::moe::MoeDialect>(
+    for (auto [i, v] : llvm::enumerate(ret.getOperands()))
+      if (!isa<BlockArgument>(v) && !isZeros(v) &&
+          !isa_and_nonnull<mlir::moe::MoeDialect>(
               v.getDefiningOp()->getDialect()))
-        return ret.emitError()
-               << "result #" << i << " is not computed by a moe op";
-    }
+        return ret.emitError() << "result #" << i
+                               << " is not computed by a moe op, nor an "
+                                  "input or zeros (which the launcher "
+                                  "copies or clears)";
 
     // Names and rows of the inputs from their first moe user.
     unsigned numInputs = type.getNumInputs();
@@ -236,16 +247,21 @@ public:
     // An output argument per result, then the token count.
     Location loc = func.getLoc();
     for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+      auto result = dyn_cast<OpResult>(v);
+      bool fromMoe =
+          result && isa<mlir::moe::MoeDialect>(result.getOwner()->getDialect());
       std::string name =
-          unique(resultName(cast<OpResult>(v)).str(), "result", i);
+          unique(fromMoe ? resultName(result).str() : "", "result", i);
+      auto arg = dyn_cast<BlockArgument>(v);
+      int64_t factor =
+          arg ? factors[arg.getArgNumber()] : semanticRowsFactor(v);
       unsigned at = func.getNumArguments();
       if (failed(func.insertArgument(
               at, v.getType(),
-              DictionaryAttr::get(
-                  ctx,
-                  {NamedAttribute(MoeGPUDialect::kParamAttrName,
-                                  param(ParamRole::output, name, v.getType(),
-                                        semanticRowsFactor(v)))}),
+              DictionaryAttr::get(ctx,
+                                  {NamedAttribute(MoeGPUDialect::kParamAttrName,
+                                                  param(ParamRole::output, name,
+                                                        v.getType(), factor))}),
               loc)))
         return failure();
     }
@@ -957,7 +973,33 @@ struct FuseGather : OpRewritePattern<GroupedGemmOp> {
 static LogicalResult bindOutputs(func::FuncOp func) {
   auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
   unsigned first = func.getNumArguments() - 1 - ret.getNumOperands();
+  Value tokens = func.getArguments().back();
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    Value arg = func.getArgument(first + i);
+    // No kernel writes an input, a value returned before or folded zeros:
+    // copy or clear the output.
+    bool repeated = llvm::is_contained(ret.getOperands().take_front(i), v);
+    if (isa<BlockArgument>(v) || repeated || isZeros(v)) {
+      OpBuilder b(ret);
+      Location loc = ret.getLoc();
+      auto type = cast<RankedTensorType>(arg.getType());
+      auto param = func.getArgAttrOfType<ParamAttr>(
+          first + i, MoeGPUDialect::kParamAttrName);
+      Value rows =
+          param.getRows()
+              ? expandRows(b, loc, param.getRows().getValue().getResult(0),
+                           tokens)
+              : indexConstant(b, loc, type.getRank() ? type.getDimSize(0) : 1);
+      Value out =
+          isZeros(v) && !repeated
+              ? ZeroOp::create(b, loc, TypeRange{type}, rows, ValueRange{arg})
+                    .getResult(0)
+              : CopyOp::create(b, loc, TypeRange{type}, v, rows,
+                               ValueRange{arg})
+                    .getResult(0);
+      ret.setOperand(i, out);
+      continue;
+    }
     Value root = v;
     while (auto result = dyn_cast<OpResult>(root)) {
       auto dps = dyn_cast<DestinationStyleOpInterface>(result.getOwner());
@@ -971,7 +1013,6 @@ static LogicalResult bindOutputs(func::FuncOp func) {
              << "result #" << i << " is not written by a kernel";
     // The init may be shared with other writes (after CSE): give this
     // chain its own.
-    Value arg = func.getArgument(first + i);
     root.replaceUsesWithIf(arg, [&](OpOperand &use) {
       Value cursor = v;
       while (auto result = dyn_cast<OpResult>(cursor)) {

@@ -27,24 +27,17 @@ func.func @dynamic_experts(%z: tensor<4x?xf32>) {
 
 // -----
 
-func.func @returns_argument(%z: tensor<?x8xf32>) -> tensor<?x8xf32> {
-  // expected-error @+1 {{result #0 returns an argument; the CUDA backend writes results, it does not copy inputs}}
-  return %z : tensor<?x8xf32>
-}
-
-// -----
-
-func.func @returned_twice(%z: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xi32>) {
-  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
-  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
-  // expected-error @+1 {{result #1 is returned twice; return it once}}
-  return %ids, %ids : tensor<?x2xi32>, tensor<?x2xi32>
-}
-
-// -----
-
 func.func @not_moe() -> tensor<2xf32> {
   %c = arith.constant dense<1.0> : tensor<2xf32>
+  // expected-error @+1 {{result #0 is not computed by a moe op, nor an input or zeros (which the launcher copies or clears)}}
+  return %c : tensor<2xf32>
+}
+
+// -----
+
+// Negative zeros are not memset's zero bits.
+func.func @negative_zeros() -> tensor<2xf32> {
+  %c = arith.constant dense<-0.0> : tensor<2xf32>
   // expected-error @+1 {{result #0 is not computed by a moe op}}
   return %c : tensor<2xf32>
 }

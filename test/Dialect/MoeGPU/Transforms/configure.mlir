@@ -236,3 +236,29 @@ func.func @probs(%x: tensor<?x64xbf16>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf3
       : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>) -> (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<17xi32>)
   return %rows : tensor<?x64xbf16>
 }
+
+// -----
+
+// Results no kernel computes: an input (what moe.bias_update with rate = 0
+// folds to) and a value returned twice are copied into their outputs, the
+// zeros of a loss with alpha = 0 cleared; rows follow the output's.
+// CHECK-LABEL: func.func @folded
+// CHECK-SAME: (%[[Z:[^:]+]]: tensor<?x64xf32> {{.*}}, %[[B:[^:]+]]: tensor<64xf32> {{.*}}, %[[IDS:[^:]+]]: tensor<?x6xi32> {moegpu.param = #moegpu.param<output, "ids", {{.*}}, %[[NB:[^:]+]]: tensor<64xf32> {moegpu.param = #moegpu.param<output, "result1">}, %[[L:[^:]+]]: tensor<f32> {moegpu.param = #moegpu.param<output, "result2">}, %[[IDS2:[^:]+]]: tensor<?x6xi32> {moegpu.param = #moegpu.param<output, "ids1", rows = affine_map<()[s0] -> (s0)>>}, %[[T:[^:]+]]: index
+// CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: %[[R:.+]], %{{.+}} = moegpu.route
+// CHECK: %[[COPY:.+]] = moegpu.copy %[[B]] rows(%[[C64]]) outs(%[[NB]] : tensor<64xf32>) : tensor<64xf32> -> tensor<64xf32>
+// CHECK: %[[ZERO:.+]] = moegpu.zero rows(%[[C1]]) outs(%[[L]] : tensor<f32>) -> tensor<f32>
+// CHECK: %[[DUP:.+]] = moegpu.copy %[[R]] rows(%[[T]]) outs(%[[IDS2]] : tensor<?x6xi32>) : tensor<?x6xi32> -> tensor<?x6xi32>
+// CHECK: return %[[R]], %[[COPY]], %[[ZERO]], %[[DUP]]
+func.func @folded(%z: tensor<?x64xf32>, %b: tensor<64xf32>)
+    -> (tensor<?x6xi32>, tensor<64xf32>, tensor<f32>, tensor<?x6xi32>) {
+  %s = moe.score sigmoid %z : tensor<?x64xf32> -> tensor<?x64xf32>
+  %ids, %w = moe.route %s bias %b k = 6 groups = 8 group_topk = 4
+      : (tensor<?x64xf32>, tensor<64xf32>) -> (tensor<?x6xi32>, tensor<?x6xf32>)
+  %c = moe.expert_counts %ids : tensor<?x6xi32> -> tensor<64xi32>
+  %nb = moe.bias_update %b, %c rate = 0.0 : tensor<64xf32>, tensor<64xi32>
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 0.0, counts = topk, seq_len = 64>
+      : tensor<?x64xf32>, tensor<?x6xi32> -> tensor<f32>
+  return %ids, %nb, %l, %ids : tensor<?x6xi32>, tensor<64xf32>, tensor<f32>, tensor<?x6xi32>
+}

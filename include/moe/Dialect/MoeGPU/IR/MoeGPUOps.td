@@ -437,4 +437,45 @@ def MoeGPU_ZeroTailOp : MoeGPU_Op<"zero_tail"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Results no kernel computes
+//===----------------------------------------------------------------------===//
+
+def MoeGPU_CopyOp : MoeGPU_Op<"copy"> {
+  let summary = "a device-to-device copy of `rows` rows into the init";
+  let description = [{
+    A launcher result that is one of its inputs (`moe.bias_update` with
+    `rate = 0` folds to its bias) or a value it returns twice: the source's
+    first `rows` rows, copied on the stream (`cudaMemcpyAsync`).
+
+    ```mlir
+    %out = moegpu.copy %bias rows(%c1) outs(%new_bias : tensor<256xf32>)
+        : tensor<256xf32> -> tensor<256xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$source, Index:$rows,
+                       Variadic<AnyShaped>:$inits);
+  let assemblyFormat = [{
+    $source `rows` `(` $rows `)` `outs` `(` $inits `:` type($inits) `)`
+    attr-dict `:` type($source) (`->` type($results)^)?
+  }];
+}
+
+def MoeGPU_ZeroOp : MoeGPU_Op<"zero"> {
+  let summary = "zero the first `rows` rows of the init";
+  let description = [{
+    A launcher result that folded to zeros (a balance loss or gradient with
+    `alpha = 0`): its bytes cleared on the stream (`cudaMemsetAsync`).
+
+    ```mlir
+    %grad = moegpu.zero rows(%T) outs(%g : tensor<?x256xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Index:$rows, Variadic<AnyShaped>:$inits);
+  let assemblyFormat = [{
+    `rows` `(` $rows `)` `outs` `(` $inits `:` type($inits) `)` attr-dict
+    (`->` type($results)^)?
+  }];
+}
+
 #endif // MOE_DIALECT_MOEGPU_IR_MOEGPUOPS_TD
