@@ -29,8 +29,29 @@ MOE_CAPI_LIB="$build/lib/libMoeCAPI.so" /usr/bin/python3 -m pytest -q \
   -p no:cacheprovider "$root/python/tests" --junitxml="$results/pytest.xml"
 pytest_rc=$?
 
+# A bounded run of the libFuzzer target over parse -> verify -> every
+# pipeline, under ASan and UBSan (scripts/fuzz.sh; its own build in
+# build-fuzz/). One test case: any crash, sanitizer report or hang fails it.
+# A fixed seed makes the run the same sequence of inputs every time (so a
+# failure reproduces); by hand, scripts/fuzz.sh explores with random seeds.
+fuzz_seconds=${MOE_FUZZ_SECONDS:-90}
+fuzz_start=$(date +%s)
+"$root/scripts/fuzz.sh" "$fuzz_seconds" -seed="${MOE_FUZZ_SEED:-1}" \
+  >"$results/fuzz.log" 2>&1
+fuzz_rc=$?
+fuzz_time=$(($(date +%s) - fuzz_start))
+grep '^fuzz: ' "$results/fuzz.log"
+if [[ $fuzz_rc -ne 0 ]]; then
+  echo "fuzz: FAILED; the end of $results/fuzz.log:"
+  tail -n 80 "$results/fuzz.log"
+fi
+/usr/bin/python3 "$root/scripts/summarize-tests.py" --write-case \
+  "$results/fuzz.xml" fuzz "moe-fuzz ${fuzz_seconds} s (ASan+UBSan)" \
+  "$fuzz_rc" "$fuzz_time" "$results/fuzz.log"
+
 /usr/bin/python3 "$root/scripts/summarize-tests.py" "$results"/*.xml
 summary_rc=$?
-if [[ $lit_rc -ne 0 || $pytest_rc -ne 0 || $summary_rc -ne 0 ]]; then
+if [[ $lit_rc -ne 0 || $pytest_rc -ne 0 || $fuzz_rc -ne 0 ||
+      $summary_rc -ne 0 ]]; then
   exit 1
 fi

@@ -3,6 +3,7 @@
 import functools
 
 from moe_mlir.cpu import CPUProgram
+from moe_mlir.validate import mlir_float
 
 
 def routing_source(E, K, groups, group_topk, group_score, func, bias, normalize,
@@ -13,7 +14,7 @@ def routing_source(E, K, groups, group_topk, group_score, func, bias, normalize,
         attrs += f" groups = {groups} group_topk = {group_topk} group_score = {gs}"
     if normalize:
         attrs += " normalize"
-    attrs += f" scale = {scale!r}"
+    attrs += f" scale = {mlir_float(scale)}"
     bias_arg = f", %b: tensor<{E}xf32>" if bias else ""
     bias_use = " bias %b" if bias else ""
     bias_ty = f", tensor<{E}xf32>" if bias else ""

@@ -79,6 +79,9 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
     if (func->hasAttr(MoeGPUDialect::kWorkspaceSizeOfAttrName))
       return failure();
     MLIRContext *ctx = func.getContext();
+    if (func.isExternal())
+      return func.emitError("a launcher has a body; a declaration is not one "
+                            "(moegpu input holds launchers only)");
     if (func.getNumResults())
       return func.emitError("a launcher returns nothing: run "
                             "moegpu-plan-memory first");
@@ -86,6 +89,7 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
     SmallVector<Type> params;
     SmallVector<Attribute> argAttrs;
     Value numTokens, workspace;
+    unsigned numTokenParams = 0, numWorkspaceParams = 0;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       ParamAttr param = paramOf(func, i);
       Type type = func.getArgument(i).getType();
@@ -109,9 +113,11 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
       }
       case ParamRole::workspace:
         converted = emitc::PointerType::get(opaque(ctx, "void"));
+        ++numWorkspaceParams;
         break;
       case ParamRole::num_tokens:
         converted = rewriter.getI64Type();
+        ++numTokenParams;
         break;
       case ParamRole::stream:
         return func.emitError("a launcher gets its stream parameter here");
@@ -130,6 +136,11 @@ struct LauncherToEmitC : OpConversionPattern<func::FuncOp> {
                                       ? type
                                       : Type()))}));
     }
+    if (numTokenParams != 1 || numWorkspaceParams > 1)
+      return func.emitError()
+             << "a launcher has one num_tokens parameter and at most one "
+                "workspace, not "
+             << numTokenParams << " and " << numWorkspaceParams;
     Type streamType = opaque(ctx, "cudaStream_t");
     signature.addInputs(streamType);
     params.push_back(streamType);
@@ -213,7 +224,8 @@ struct WorkspaceSizeToEmitC : OpConversionPattern<func::FuncOp> {
     if (!func->hasAttr(MoeGPUDialect::kWorkspaceSizeOfAttrName))
       return failure();
     MLIRContext *ctx = func.getContext();
-    if (func.getNumArguments() != 1 || func.getNumResults() != 1)
+    if (func.isExternal() || func.getNumArguments() != 1 ||
+        func.getNumResults() != 1)
       return func.emitError("a workspace-size function maps num_tokens to "
                             "bytes");
     Type i64 = rewriter.getI64Type();

@@ -73,3 +73,28 @@ func.func @unbufferized(%offsets: memref<9xi32> {moegpu.param = #moegpu.param<in
   %t = moegpu.tile_map offsets %off experts = 8 row_tile = 128 chunk = 8 rows(%n) outs(%e : tensor<2x4xi32>) : tensor<9xi32> -> tensor<2x4xi32>
   return
 }
+
+// -----
+
+// A declaration has no body to become a launcher (found by moe-fuzz:
+// test/Fuzz/regressions/emitc-declaration.mlir).
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher has a body; a declaration is not one (moegpu input holds launchers only)}}
+func.func private @printMemrefF32(memref<*xf32>)
+
+// -----
+
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a launcher has one num_tokens parameter and at most one workspace, not 0 and 0}}
+func.func @no_tokens(%x: memref<4xf32> {moegpu.param = #moegpu.param<input, "x">}) {
+  return
+}
+
+// -----
+
+func.func @l(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) attributes {moegpu.static_tokens = 4 : i64} {
+  return
+}
+// expected-error @+2 {{failed to legalize operation 'func.func' that was explicitly marked illegal}}
+// expected-error @+1 {{a workspace-size function maps num_tokens to bytes}}
+func.func private @l_workspace_size(index) -> index attributes {moegpu.workspace_size_of = @l}

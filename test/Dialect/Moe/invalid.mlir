@@ -102,6 +102,16 @@ func.func @route_groups_divide(%s: tensor<4x8xf32>) {
 
 // -----
 
+// Expert ids are i32 (a tensor of 2^31 f32 scores is within the size bound).
+func.func @route_experts_i32(%s: tensor<1x2147483648xf32>) {
+  // expected-error @+1 {{the number of experts (2147483648) must fit the i32 expert ids}}
+  %ids, %w = moe.route %s k = 2
+      : (tensor<1x2147483648xf32>) -> (tensor<1x2xi32>, tensor<1x2xf32>)
+  return
+}
+
+// -----
+
 func.func @route_groups_positive(%s: tensor<4x8xf32>) {
   // expected-error @+1 {{'groups' (0) must be at least 1}}
   %ids, %w = moe.route %s k = 2 groups = 0
@@ -259,6 +269,19 @@ func.func @permute_rows_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tens
 
 // -----
 
+// The other way round: a static row count for a dynamic token count (found
+// by moe-fuzz: test/Fuzz/regressions/permute-static-rows.mlir; the CPU
+// lowering produced invalid IR from it).
+func.func @permute_rows_static_dynamic_tokens(%x: tensor<?x64xbf16>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
+  // expected-error @+1 {{'rows' dim 0 (32) must be dynamic like tokens x k}}
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>)
+        -> (tensor<32x64xbf16>, tensor<?x2xi32>, tensor<9xi32>)
+  return
+}
+
+// -----
+
 func.func @permute_map_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tensor<16x2xi32>, %w: tensor<16x2xf32>) {
   // expected-error @+1 {{'row_map' dim 0 is dynamic but}}
   %rows, %map, %off = moe.permute %x, %ids, %w
@@ -383,6 +406,18 @@ func.func @topology_experts_per_gpu(%ids: tensor<3x4xi32>) {
   %pe, %pr, %pn, %in = moe.dispatch_layout %ids
       topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 0>
       : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
+  return
+}
+
+// -----
+
+// Found by moe-fuzz (test/Fuzz/regressions/topology-overflow.mlir): the
+// products of the fields overflowed int64 in the verifiers.
+func.func @topology_overflow(%ids: tensor<3x4xi32>) {
+  // expected-error @+2 {{topology of 2147483647 x 8 x 2147483647 experts must fit the i32 expert ids}}
+  %pe, %pr, %pn, %in = moe.dispatch_layout %ids
+      topology <nodes = 2147483647, gpus_per_node = 8, experts_per_gpu = 2147483647>
+      : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2147483647xi32>, tensor<4x16xi1>
   return
 }
 

@@ -174,6 +174,16 @@ func.func @wgmma_tile() attributes {
 
 // -----
 
+// A tile whose product overflows int64 (found by moe-fuzz:
+// test/Fuzz/regressions/wgmma-tile-overflow.mlir).
+func.func @wgmma_tile_overflow() attributes {
+    // expected-error @+1 {{the wgmma GEMM's tile is [128, 256, 64] or [256, 128, 64]}}
+    g = #moegpu.gemm<wgmma, tile = [128, 3074457345618258603, 64], stages = 4, store = tma>} {
+  return
+}
+
+// -----
+
 // The wgmma GEMM takes WgmmaMaxStages stages at most.
 func.func @wgmma_stages() attributes {
     // expected-error @+1 {{the wgmma GEMM takes 2 to 5 stages, got 6}}

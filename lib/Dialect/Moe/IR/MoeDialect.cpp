@@ -2,6 +2,7 @@
 
 #include "moe/Dialect/Moe/IR/MoeDialect.h"
 #include "moe/Dialect/Moe/IR/MoeOps.h"
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -113,6 +115,15 @@ LogicalResult TopologyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       failed(atLeastOne("gpus_per_node", gpusPerNode)) ||
       failed(atLeastOne("experts_per_gpu", expertsPerGpu)))
     return failure();
+  // Expert ids are i32: the topology's experts (and so its ranks) fit them,
+  // which also keeps every product of its fields exact.
+  std::optional<int64_t> ranks = checkedMul(nodes, gpusPerNode);
+  std::optional<int64_t> experts =
+      ranks ? checkedMul(*ranks, expertsPerGpu) : std::nullopt;
+  if (!experts || *experts > std::numeric_limits<int32_t>::max())
+    return emitError() << "topology of " << nodes << " x " << gpusPerNode
+                       << " x " << expertsPerGpu
+                       << " experts must fit the i32 expert ids";
   if (nodeLimit < 0 || nodeLimit > nodes)
     return emitError() << "topology 'node_limit' (" << nodeLimit
                        << ") must be in [1, nodes = " << nodes << "]";

@@ -12,6 +12,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 
@@ -53,7 +54,10 @@ LogicalResult expectDimValue(Operation *op, Dim a, int64_t expected,
            << "'" << a.name << "' dim " << a.index << " must be static ("
            << what << ", " << expected << ")";
   }
-  if (!isStatic(expected) || a.size() == expected)
+  if (!isStatic(expected))
+    return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
+                             << a.size() << ") must be dynamic like " << what;
+  if (a.size() == expected)
     return success();
   return op->emitOpError() << "'" << a.name << "' dim " << a.index << " ("
                            << a.size() << ") must equal " << what << " ("
@@ -159,6 +163,9 @@ LogicalResult verifyShapedSizes(Operation *op) {
 LogicalResult verifyRoutingConfig(Operation *op, int64_t numExperts, int64_t k,
                                   int64_t groups, int64_t groupTopk,
                                   GroupScoreAttr groupScore, float scale) {
+  if (numExperts > std::numeric_limits<int32_t>::max())
+    return op->emitOpError() << "the number of experts (" << numExperts
+                             << ") must fit the i32 expert ids";
   if (groups < 1)
     return op->emitOpError()
            << "'groups' (" << groups << ") must be at least 1";

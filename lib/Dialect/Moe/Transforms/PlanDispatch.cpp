@@ -8,10 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
 #include "moe/Dialect/Moe/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::moe {
@@ -54,12 +56,16 @@ static Reach nodeReach(RouteOp route, TopologyAttr topo) {
                      : llvm::formatv("k = {0}, no group limit", k).str()};
 }
 
-/// The row size in bytes, from a moe.permute of the ids, or 0.
+/// The row size in bytes, from a moe.permute of the ids, or 0 (no permute,
+/// or a dynamic hidden size).
 static int64_t rowBytes(RouteOp route) {
   for (Operation *user : route.getIds().getUsers())
     if (auto permute = dyn_cast<PermuteOp>(user)) {
       RankedTensorType x = permute.getInput().getType();
-      return x.getDimSize(1) * x.getElementType().getIntOrFloatBitWidth() / 8;
+      if (x.isDynamicDim(1))
+        return 0;
+      // The verifier bounds the tensor's bytes, so one row's are exact.
+      return x.getDimSize(1) * elementBytes(x.getElementType());
     }
   return 0;
 }
@@ -151,8 +157,10 @@ struct MoePlanDispatchPass
     int64_t tokens = route.getIds().getType().getDimSize(0);
     auto amount = [&](int64_t rows) {
       std::string text = std::to_string(rows) + " rows";
-      if (bytes)
-        text += " (" + std::to_string(rows * bytes) + " bytes)";
+      // Sizes near the bound can overflow rows x bytes: then rows only.
+      if (std::optional<int64_t> total = checkedMul(rows, bytes);
+          bytes && total)
+        text += " (" + std::to_string(*total) + " bytes)";
       return text;
     };
     std::string text = llvm::formatv(
@@ -192,6 +200,18 @@ struct MoePlanDispatchPass
     if (!func.getBody().hasOneBlock())
       return func.emitOpError()
              << "return-layout needs a function with one block";
+    // New results would break every call of the function.
+    if (std::optional<SymbolTable::UseRange> uses =
+            SymbolTable::getSymbolUses(func, getOperation());
+        !uses || !uses->empty()) {
+      InFlightDiagnostic diag =
+          func.emitOpError() << "return-layout appends results to a function "
+                                "that is referenced: return the layout from "
+                                "an entry point";
+      if (uses && !uses->empty())
+        diag.attachNote(uses->begin()->getUser()->getLoc()) << "used here";
+      return diag;
+    }
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     SmallVector<Value> operands(ret.getOperands());
     operands.append(exported);

@@ -268,8 +268,9 @@ GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "the mma_sync GEMM does not split K";
     return success();
   }
-  if (tile[2] != WgmmaTileK || tile[0] * tile[1] != WgmmaTileElements ||
-      (tile[0] != 128 && tile[0] != 256))
+  // Rows first: the division keeps a huge weight-row tile from overflowing.
+  if (tile[2] != WgmmaTileK || (tile[0] != 128 && tile[0] != 256) ||
+      tile[1] != WgmmaTileElements / tile[0])
     return emitError() << "the wgmma GEMM's tile is [128, 256, " << WgmmaTileK
                        << "] or [256, 128, " << WgmmaTileK << "]";
   if (stages < 2 || stages > WgmmaMaxStages)

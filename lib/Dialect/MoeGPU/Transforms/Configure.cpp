@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "moe/Dialect/Moe/IR/MoeOps.h"
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
 #include "moe/Dialect/Moe/Transforms/Passes.h"
 #include "moe/Dialect/MoeGPU/IR/KernelLimitChecks.h"
 #include "moe/Dialect/MoeGPU/Transforms/Passes.h"
@@ -17,6 +18,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -189,6 +192,12 @@ public:
           return func.emitError() << "only the token dimension (dim 0) may be "
                                      "dynamic in a CUDA launcher, not in "
                                   << t;
+      // A function without moe ops (returning its input, say) has no op
+      // whose verifier bounds its sizes; the launcher's copies need them.
+      if (failed(mlir::moe::verifyTensorBytes(func, "a launcher's tensor",
+                                              tensor.getShape(),
+                                              tensor.getElementType())))
+        return failure();
     }
     // Inputs and repeated results are copied into their outputs, folded
     // zeros (alpha = 0) cleared (bindOutputs); the rest come from moe ops.
@@ -1096,6 +1105,15 @@ struct MoeGPUConfigurePass
       if (failed(applyPatternsGreedily(module, std::move(expand))))
         return signalPassFailure();
     }
+    // Every function becomes a launcher with a new signature (outputs,
+    // num_tokens) and declarations go: a call between them has no lowering.
+    WalkResult calls = module.walk([](CallOpInterface call) {
+      call->emitOpError() << "has no CUDA lowering: a module for the GPU "
+                             "holds launchers, which call no functions";
+      return WalkResult::interrupt();
+    });
+    if (calls.wasInterrupted())
+      return signalPassFailure();
     SmallVector<func::FuncOp> launchers;
     for (func::FuncOp func :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
@@ -1127,6 +1145,12 @@ struct MoeGPUConfigurePass
     }
     for (func::FuncOp func : launchers)
       if (failed(diagnoseLeftovers(func)) || failed(bindOutputs(func)))
+        return signalPassFailure();
+    // The kernel ops' verifiers hold the kernels' limits (KernelLimits.td):
+    // a size the kernels cannot take fails the pass here, located at the
+    // moe op it came from, instead of leaving invalid IR behind.
+    for (func::FuncOp func : launchers)
+      if (failed(mlir::verify(func)))
         return signalPassFailure();
   }
 };

@@ -116,3 +116,20 @@ func.func @not_a_topology(%s: tensor<?x128xf32>) -> tensor<?x8xi32> {
       : (tensor<?x128xf32>) -> (tensor<?x8xi32>, tensor<?x8xf32>)
   return %ids : tensor<?x8xi32>
 }
+
+// -----
+
+// A dynamic hidden size has no row bytes: rows only (found by moe-fuzz:
+// test/Fuzz/regressions/plan-dispatch-dynamic-hidden.mlir).
+// CHECK-LABEL: func.func @dynamic_hidden
+func.func @dynamic_hidden(%x: tensor<4x?xbf16>, %s: tensor<4x8xf32>) -> tensor<4x?xbf16> {
+  // expected-remark @+1 {{dispatch plan on 2 nodes x 2 GPUs x 2 experts: a token reaches at most 2 nodes (k = 2, no group limit) and 2 GPUs; per token it sends 2 rows to nodes with the limit, 2 rows node-deduplicated without it, 2 rows once per expert; for the 4 tokens: 8 rows vs 8 rows vs 8 rows}}
+  %ids, %w = moe.route %s k = 2
+      {moe.topology = #moe.topology<nodes = 2, gpus_per_node = 2, experts_per_gpu = 2>}
+      : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<4x?xbf16>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x?xbf16>, tensor<4x2xi32>, tensor<9xi32>)
+  %y = moe.combine %rows, %map, %w
+      : (tensor<8x?xbf16>, tensor<4x2xi32>, tensor<4x2xf32>) -> tensor<4x?xbf16>
+  return %y : tensor<4x?xbf16>
+}

@@ -27,6 +27,36 @@ func.func @dynamic_experts(%z: tensor<4x?xf32>) {
 
 // -----
 
+// Without moe ops nothing else bounds the sizes (found by moe-fuzz:
+// test/Fuzz/regressions/configure-huge-copy.mlir).
+// expected-error @+1 {{'func.func' op a launcher's tensor (?x3074457345618258603xf32) has more bytes than a 64-bit integer holds; the most a tensor may take is 281474976710656 bytes (2^48)}}
+func.func @returns_argument(%z: tensor<?x3074457345618258603xf32>) -> tensor<?x3074457345618258603xf32> {
+  return %z : tensor<?x3074457345618258603xf32>
+}
+
+// -----
+
+// A size the kernels cannot take fails the pass at the moe op (found by
+// moe-fuzz: test/Fuzz/regressions/configure-kernel-limit.mlir).
+func.func @combine(%h: tensor<?x2xbf16>, %map: tensor<?x2xi32>, %w: tensor<?x2xf32>) -> tensor<?x2xbf16> {
+  // expected-error @+1 {{'moegpu.combine' op a hidden size of 2 is not a multiple of the CUDA kernels' CombineElementsPerThread = 8}}
+  %y = moe.combine %h, %map, %w : (tensor<?x2xbf16>, tensor<?x2xi32>, tensor<?x2xf32>) -> tensor<?x2xbf16>
+  return %y : tensor<?x2xbf16>
+}
+
+// -----
+
+// Launchers get new signatures: calls between functions have no lowering
+// (found by moe-fuzz: test/Fuzz/regressions/configure-call.mlir).
+func.func private @helper(tensor<4xf32>)
+func.func @calls(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'func.call' op has no CUDA lowering: a module for the GPU holds launchers, which call no functions}}
+  call @helper(%x) : (tensor<4xf32>) -> ()
+  return
+}
+
+// -----
+
 func.func @not_moe() -> tensor<2xf32> {
   %c = arith.constant dense<1.0> : tensor<2xf32>
   // expected-error @+1 {{result #0 is not computed by a moe op, nor an input or zeros (which the launcher copies or clears)}}

@@ -1,0 +1,3 @@
+func.func @returns(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) -> index {
+  return %n : index
+}

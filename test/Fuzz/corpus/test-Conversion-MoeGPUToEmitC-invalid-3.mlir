@@ -1,0 +1,3 @@
+func.func @stream(%s: index {moegpu.param = #moegpu.param<stream, "stream">}) {
+  return
+}

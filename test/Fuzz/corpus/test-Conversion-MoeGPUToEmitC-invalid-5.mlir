@@ -1,0 +1,3 @@
+func.func @unbounded(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+  return
+}

@@ -1,0 +1,5 @@
+func.func @static_loss(%s: tensor<32x8xf32>, %ids: tensor<32x2xi32>) -> tensor<f32> {
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, counts = topk, seq_len = 16>
+      : tensor<32x8xf32>, tensor<32x2xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -1,0 +1,8 @@
+func.func @v2_losses(%z: tensor<?x160xf32>) -> (tensor<f32>, tensor<f32>, tensor<f32>) {
+  %s = moe.score softmax %z : tensor<?x160xf32> -> tensor<?x160xf32>
+  %ids, %w = moe.route %s k = 6 groups = 8 group_topk = 3 : (tensor<?x160xf32>) -> (tensor<?x6xi32>, tensor<?x6xf32>)
+  %l1 = moe.balance_loss %s, %ids <expert, alpha = 0.003, seq_len = 100> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l2 = moe.balance_loss %s, %ids <device, alpha = 0.05, seq_len = 100, devices = 8> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  %l3 = moe.balance_loss %s, %ids <comm, alpha = 0.02, seq_len = 100, devices = 8, device_limit = 3> : tensor<?x160xf32>, tensor<?x6xi32> -> tensor<f32>
+  return %l1, %l2, %l3 : tensor<f32>, tensor<f32>, tensor<f32>
+}

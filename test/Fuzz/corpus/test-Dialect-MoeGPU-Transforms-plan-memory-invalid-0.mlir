@@ -1,0 +1,3 @@
+func.func @plain(%a: memref<4xf32>) {
+  return
+}

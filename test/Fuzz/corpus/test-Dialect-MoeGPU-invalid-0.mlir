@@ -1,0 +1,2 @@
+module attributes {moegpu.target = "sm_90a"} {
+}

@@ -1,0 +1,3 @@
+func.func @target_on_func() attributes {moegpu.target = #moegpu.target<"sm_90a">} {
+  return
+}

@@ -1,0 +1,4 @@
+func.func @param_name() attributes {
+    p = #moegpu.param<input, "2nd">} {
+  return
+}

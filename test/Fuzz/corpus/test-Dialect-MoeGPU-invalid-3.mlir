@@ -1,0 +1,3 @@
+func.func @workspace_kind() attributes {moegpu.workspace = 4096 : i64} {
+  return
+}

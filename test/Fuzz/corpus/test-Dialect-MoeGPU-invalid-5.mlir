@@ -1,0 +1,3 @@
+func.func @unknown_attr() attributes {moegpu.tokens = 4 : i64} {
+  return
+}

@@ -1,0 +1,3 @@
+func.func @unknown_arg_attr(%x: index {moegpu.role = "input"}) {
+  return
+}

@@ -1,0 +1,3 @@
+func.func @param_kind(%x: index, %y: index {moegpu.param = "num_tokens"}) {
+  return
+}

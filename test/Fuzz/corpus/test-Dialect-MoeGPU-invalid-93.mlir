@@ -1,0 +1,3 @@
+func.func @param_role() attributes {p = #moegpu.param<scratch, "x">} {
+  return
+}

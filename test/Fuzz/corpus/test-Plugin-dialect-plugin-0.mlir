@@ -1,0 +1,8 @@
+func.func @layer(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %b: tensor<8xf32>,
+                 %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) -> tensor<4x16xf32> {
+  %y = moe.layer %x router %r bias %b experts %gu, %d score sigmoid k = 2 groups = 4
+      group_topk = 2 group_score = topk_sum<2> normalize scale = 2.5
+      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>)
+        -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}

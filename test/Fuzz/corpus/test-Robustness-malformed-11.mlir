@@ -1,0 +1,4 @@
+func.func @f(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>) {
+  %l = moe.balance_loss %s, %ids <> : tensor<4x8xf32>, tensor<4x2xi32> -> tensor<f32>
+  return
+}

@@ -1,0 +1,3 @@
+func.func @f() attributes {t = #moe.routing<k = 2>} {
+  return
+}

@@ -1,0 +1,10 @@
+func.func @v3(%x: tensor<?x256xf16>, %s: tensor<?x256xf32>, %b: tensor<256xf32>) -> tensor<?x256xf16> {
+  %ids, %w = moe.route %s bias %b k = 8 groups = 8 group_topk = 4 group_score = topk_sum<2> normalize scale = 2.5
+      {moe.topology = #moe.topology<nodes = 8, gpus_per_node = 4, experts_per_gpu = 4, node_limit = 4>}
+      : (tensor<?x256xf32>, tensor<256xf32>) -> (tensor<?x8xi32>, tensor<?x8xf32>)
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<?x256xf16>, tensor<?x8xi32>, tensor<?x8xf32>) -> (tensor<32768x256xf16>, tensor<?x8xi32>, tensor<257xi32>)
+  %y = moe.combine %rows, %map, %w
+      : (tensor<32768x256xf16>, tensor<?x8xi32>, tensor<?x8xf32>) -> tensor<?x256xf16>
+  return %y : tensor<?x256xf16>
+}
