@@ -5,9 +5,9 @@
 // kPipelines runs on its own clone of the module: the moe passes one by
 // one, the CPU lowering, moegpu-configure for two targets and
 // moe-lower-to-cuda, whose EmitC is printed as CUDA source, header and
-// manifest into a null stream. The IR is verified after every pass that
-// succeeds (what a pass accepts it must lower to valid IR), and the output
-// of every successful pipeline must round-trip as well.
+// manifest into a null stream. A project pass must not fail by producing
+// invalid IR (what it accepts it lowers to valid IR) nor fail without a
+// diagnostic, and the output of every successful pipeline must round-trip.
 //
 // Errors are expected (most inputs are invalid) and are swallowed: the
 // fuzzer looks for crashes, assertion failures, sanitizer reports, hangs
@@ -114,6 +114,10 @@ struct Fuzzer {
   /// Bit i: kPipelines[i] runs.
   uint64_t enabled = ~uint64_t(0);
   llvm::StringSet<> inputDialects;
+  /// Errors reported while the current input runs, and by each pass in its
+  /// last run (CheckProjectPasses).
+  size_t errors = 0;
+  llvm::DenseMap<const Pass *, size_t> ownErrors;
 };
 
 Fuzzer *fuzzer = nullptr;
@@ -167,27 +171,47 @@ bool holdsOnlyInputDialects(ModuleOp module) {
               .wasInterrupted();
 }
 
-/// Verifies the IR after every pass that succeeded (in place of the pass
-/// manager's own verifier, which reports invalid output as an ordinary
-/// failure): a pass that accepts its input must produce valid IR, so this
-/// aborts with the pass's name, its output and the verifier's diagnostics.
-struct VerifyAfterEachPass : PassInstrumentation {
-  void runAfterPass(Pass *pass, Operation *op) override {
-    std::string diagnostics;
-    ScopedDiagnosticHandler collect(op->getContext(), [&](Diagnostic &diag) {
-      llvm::raw_string_ostream os(diagnostics);
-      os << diag.getLocation() << ": " << diag << "\n";
-      return success();
-    });
-    if (succeeded(verify(op)))
+/// Whether `pass` is one of the project's (moe-*, moegpu-*, convert-moe*).
+bool isProjectPass(Pass *pass) {
+  StringRef arg = pass->getArgument();
+  return arg.starts_with("moe") || arg.starts_with("convert-moe");
+}
+
+[[noreturn]] void reportPassBug(Pass *pass, Operation *op, llvm::StringRef what,
+                                llvm::StringRef diagnostics) {
+  llvm::errs() << "moe-fuzz: " << pass->getArgument() << " " << what << ":\n"
+               << diagnostics << "--- IR ---\n";
+  op->print(llvm::errs(), OpPrintingFlags().printGenericOpForm());
+  llvm::errs() << "\n--- end ---\n";
+  llvm::errs().flush();
+  abort();
+}
+
+/// The pass manager verifies the IR after every pass and fails the pipeline
+/// when it does not verify, as moe-opt does. For the project's passes that
+/// is not enough: what a pass accepts it must lower to valid IR, and when
+/// it fails it says why. So a project pass that fails without an error of
+/// its own (counted while it runs, by the action handler of
+/// LLVMFuzzerTestOneInput) aborts the fuzzer: it produced invalid IR, or
+/// failed silently. Upstream passes keep the pass manager's behaviour.
+struct CheckProjectPasses : PassInstrumentation {
+  void runAfterPassFailed(Pass *pass, Operation *op) override {
+    if (!isProjectPass(pass) || fuzzer->ownErrors.lookup(pass))
       return;
-    llvm::errs() << "moe-fuzz: " << pass->getArgument()
-                 << " succeeded with IR that does not verify:\n"
-                 << diagnostics << "--- IR ---\n";
-    op->print(llvm::errs(), OpPrintingFlags().printGenericOpForm());
-    llvm::errs() << "\n--- end ---\n";
-    llvm::errs().flush();
-    abort();
+    std::string diagnostics;
+    bool valid;
+    {
+      ScopedDiagnosticHandler collect(op->getContext(), [&](Diagnostic &diag) {
+        llvm::raw_string_ostream os(diagnostics);
+        os << diag.getLocation() << ": " << diag << "\n";
+        return success();
+      });
+      valid = succeeded(verify(op));
+    }
+    reportPassBug(pass, op,
+                  valid ? "failed without a diagnostic"
+                        : "produced IR that does not verify",
+                  diagnostics);
   }
 };
 
@@ -202,8 +226,7 @@ void runPipeline(ModuleOp input, const Pipeline &pipeline) {
                  << "' does not parse: " << errors << "\n";
     abort();
   }
-  pm.enableVerifier(false);
-  pm.addInstrumentation(std::make_unique<VerifyAfterEachPass>());
+  pm.addInstrumentation(std::make_unique<CheckProjectPasses>());
   OwningOpRef<ModuleOp> module = input.clone();
   if (failed(pm.run(*module))) {
     log(llvm::Twine("  failed: ") + pipeline.name);
@@ -524,10 +547,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // 15% of the executions per second of one context shared by all inputs.
   MLIRContext context(fuzzer->registry, MLIRContext::Threading::DISABLED);
   ScopedDiagnosticHandler swallow(&context, [](Diagnostic &diag) {
+    fuzzer->errors += diag.getSeverity() == DiagnosticSeverity::Error;
     if (fuzzer->verbose)
       llvm::errs() << diag.getLocation() << ": " << diag << "\n";
     return success();
   });
+
+  // The errors each pass reports itself, apart from the pass manager's
+  // verification after it (CheckProjectPasses).
+  fuzzer->ownErrors.clear();
+  context.registerActionHandler(
+      [](function_ref<void()> transform, const tracing::Action &action) {
+        if (action.getTag() != PassExecutionAction::tag)
+          return transform();
+        size_t before = fuzzer->errors;
+        transform();
+        fuzzer->ownErrors[&static_cast<const PassExecutionAction &>(action)
+                               .getPass()] = fuzzer->errors - before;
+      });
 
   // The lexer reads the terminating NUL at the end of its buffer, which
   // libFuzzer's data does not have.
