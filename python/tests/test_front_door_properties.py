@@ -8,7 +8,7 @@ Values are arbitrary JSON-like data (None, bools, ints huge and negative,
 floats with nan and inf, strings, lists, dicts, nested) mixed with values
 near the valid ones, so that the checks between fields and the IR are
 reached too. The examples are derandomized and few: the same every run, a
-few seconds in all."""
+few seconds in all (MOE_PROPERTY_SCALE=N: N times as many, random)."""
 
 import contextlib
 import io
@@ -28,8 +28,15 @@ from moe_mlir.ir import Module
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
+# MOE_PROPERTY_SCALE=N runs N times the examples, with fresh random ones
+# (the longer runs recorded in docs/robustness.md); by default the few
+# derandomized examples of CI.
+SCALE = int(os.environ.get("MOE_PROPERTY_SCALE", "1"))
+
+
 def bounded(examples):
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+    return settings(max_examples=examples * SCALE, deadline=None, derandomize=SCALE == 1,
+                    database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

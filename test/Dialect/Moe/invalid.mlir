@@ -995,6 +995,17 @@ func.func @score_overflowing_bytes(%z: tensor<4611686018427387904x256xf32>) {
 
 // -----
 
+// An empty tensor cannot hide a huge dimension either (found by moe-fuzz:
+// test/Fuzz/regressions/layer-empty-huge-dim.mlir; 2 x the width overflowed).
+func.func @layer_empty_huge_dim(%x: tensor<4x0xf32>, %r: tensor<8x0xf32>, %gu: tensor<8x12x0xf32>, %d: tensor<8x0x9223372036854775807xf32>) {
+  // expected-error @+1 {{'moe.layer' op operand #3 (8x0x9223372036854775807xf32) has more bytes than a 64-bit integer holds with its empty dimensions counted as one; the most a tensor may take is 281474976710656 bytes (2^48)}}
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2
+      : (tensor<4x0xf32>, tensor<8x0xf32>, tensor<8x12x0xf32>, tensor<8x0x9223372036854775807xf32>) -> tensor<4x0xf32>
+  return
+}
+
+// -----
+
 func.func @route_too_large_result(%s: tensor<?x256xf32>) {
   // expected-error @+1 {{result #0 (?x140737488355328xi32) takes 562949953421312 bytes}}
   %ids, %w = moe.route %s k = 140737488355328

@@ -119,7 +119,13 @@ std::optional<int64_t> staticBytes(ArrayRef<int64_t> shape, Type element) {
 
 LogicalResult verifyTensorBytes(Operation *op, const Twine &what,
                                 ArrayRef<int64_t> shape, Type element) {
-  std::optional<int64_t> bytes = staticBytes(shape, element);
+  // Empty dimensions count as one: an empty tensor must not carry a
+  // dimension whose products with the others overflow (4x0x2^63-1).
+  SmallVector<int64_t> extents(shape);
+  bool empty = llvm::is_contained(shape, 0);
+  for (int64_t &d : extents)
+    d = d == 0 ? 1 : d;
+  std::optional<int64_t> bytes = staticBytes(extents, element);
   if (bytes && *bytes <= kMaxTensorBytes)
     return success();
   std::string type;
@@ -137,6 +143,8 @@ LogicalResult verifyTensorBytes(Operation *op, const Twine &what,
     diag << "takes " << *bytes << " bytes";
   else
     diag << "has more bytes than a 64-bit integer holds";
+  if (empty)
+    diag << " with its empty dimensions counted as one";
   return diag << "; the most a tensor may take is " << kMaxTensorBytes
               << " bytes (2^48)";
 }

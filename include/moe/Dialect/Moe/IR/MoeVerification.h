@@ -55,8 +55,8 @@ std::optional<int64_t> checkedAdd(int64_t a, int64_t b);
 /// The bytes of a tensor of `shape` and `element`, dynamic dimensions
 /// aside (nothing when they overflow).
 std::optional<int64_t> staticBytes(ArrayRef<int64_t> shape, Type element);
-/// `what` (a tensor of `shape` and `element`; dynamic dimensions count as
-/// one) is at most kMaxTensorBytes.
+/// `what` (a tensor of `shape` and `element`; dynamic and empty dimensions
+/// count as one) is at most kMaxTensorBytes.
 LogicalResult verifyTensorBytes(Operation *op, const Twine &what,
                                 ArrayRef<int64_t> shape, Type element);
 /// verifyTensorBytes for every shaped operand and result of `op`.
