@@ -52,3 +52,13 @@ func.func @shifted_size(%n: index {moegpu.param = #moegpu.param<num_tokens, "num
   %a = memref.alloc(%s) : memref<?xf32>
   return
 }
+
+// -----
+
+// A hand-bufferized buffer is bounded like a tensor (found by moe-fuzz:
+// test/Fuzz/regressions/plan-memory-huge-alloc.mlir; its bytes overflowed).
+func.func @huge(%n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+  // expected-error @+1 {{'memref.alloc' op a workspace buffer (9223372036854775807xf32) has more bytes than a 64-bit integer holds; the most a tensor may take is 281474976710656 bytes (2^48)}}
+  %a = memref.alloc() : memref<9223372036854775807xf32>
+  return
+}

@@ -1,0 +1,6 @@
+func.func @nested(%c: i1, %n: index {moegpu.param = #moegpu.param<num_tokens, "num_tokens">}) {
+    %a = memref.alloc() : memref<9223372036854775807xf32>
+  scf.if %c {
+  }
+  return
+}
