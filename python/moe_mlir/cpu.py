@@ -8,7 +8,8 @@ ExecutionEngine, then call functions on NumPy arrays.
 Tensor arguments map to NumPy arrays: f32 -> float32, f16 -> float16,
 i32 -> int32, i64 -> int64, i1 -> bool, bf16 -> float32 arrays (rounded to
 bf16, nearest-even) or uint16 arrays of raw bf16 bits; bf16 results come back
-as float32. Dynamic dimensions (`?`) take the array's size; since the only
+as float32; f8E4M3FN -> uint8 arrays of raw e4m3fn bits, both ways.
+Dynamic dimensions (`?`) take the array's size; since the only
 dynamic size a moe function has is the token count, all dynamic input
 dimensions must agree unless `check_dynamic=False`.
 """
@@ -26,6 +27,7 @@ _ELEMENT_TYPES = {
     "f16": np.dtype(np.float16),
     "f64": np.dtype(np.float64),
     "bf16": np.dtype(np.uint16),
+    "f8E4M3FN": np.dtype(np.uint8),
     "i32": np.dtype(np.int32),
     "i64": np.dtype(np.int64),
     "i1": np.dtype(np.bool_),
@@ -36,7 +38,7 @@ class TensorSpec:
     """A ranked tensor type: shape (None for `?`) and element type."""
 
     def __init__(self, text):
-        m = re.fullmatch(r"tensor<((?:(?:\d+|\?)x)*)([a-z0-9]+)>", text.strip())
+        m = re.fullmatch(r"tensor<((?:(?:\d+|\?)x)*)([A-Za-z0-9]+)>", text.strip())
         if not m:
             raise MoeError(f"unsupported function argument or result type {text!r}: "
                            "the CPU runner takes ranked tensors")

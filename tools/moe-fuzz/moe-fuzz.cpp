@@ -306,7 +306,9 @@ const KeywordKind kKeywordKinds[] = {
     {false, {"none", "silu_mul"}},
     {false, {"persistent", "exact"}},
     {false, {"input", "output", "workspace", "num_tokens", "stream"}},
-    {true, {"f32", "bf16", "f16", "f64", "i1", "i8", "i32", "i64", "index"}},
+    {true,
+     {"f32", "bf16", "f16", "f64", "f8E4M3FN", "i1", "i8", "i32", "i64",
+      "index"}},
     {false, {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}},
     {false, {"tensor", "memref"}},
 };

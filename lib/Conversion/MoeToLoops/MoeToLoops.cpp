@@ -62,6 +62,7 @@ void mlir::moe::populateMoeToLoopsPatterns(RewritePatternSet &patterns) {
   loops::populateDispatchPatterns(patterns);
   loops::populateExpertPatterns(patterns);
   loops::populateBalancePatterns(patterns);
+  loops::populateQuantizePatterns(patterns);
 }
 
 namespace {

@@ -14,6 +14,8 @@ void populateDispatchPatterns(RewritePatternSet &patterns);
 void populateExpertPatterns(RewritePatternSet &patterns);
 /// moe.balance_loss, moe.balance_loss_grad, moe.bias_update.
 void populateBalancePatterns(RewritePatternSet &patterns);
+/// moe.quantize (FP8 activation quantisation).
+void populateQuantizePatterns(RewritePatternSet &patterns);
 } // namespace moe::loops
 } // namespace mlir
 

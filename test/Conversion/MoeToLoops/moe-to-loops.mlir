@@ -95,3 +95,36 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
         -> (tensor<4x16xbf16>, tensor<f32>)
   return %y, %l : tensor<4x16xbf16>, tensor<f32>
 }
+
+// -----
+
+// FP8 quantisation: per token and group, amax in f32 floored at 1e-4, the
+// scale amax / 448 (ue8m0: rounded up to a power of two on its bits), then
+// each x / s encoded to e4m3fn bits with integer arithmetic (ties to even).
+// CHECK-LABEL: func.func @quantize
+// CHECK: %[[X:.+]] = bufferization.to_buffer %{{.+}} read_only : tensor<?x256xbf16> to memref<?x256xbf16>
+// CHECK-DAG: %[[Q:.+]] = memref.alloc(%{{.+}}) : memref<?x256xf8E4M3FN>
+// CHECK-DAG: %[[S:.+]] = memref.alloc(%{{.+}}) : memref<?x2xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[AMAX:.+]] = scf.for {{.*}} -> (f32)
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: %[[FLOOR:.+]] = arith.maximumf %[[AMAX]], %{{.+}} : f32
+// CHECK: %[[SC:.+]] = arith.divf %[[FLOOR]], %{{.+}} : f32
+// CHECK: %[[BITS:.+]] = arith.bitcast %[[SC]] : f32 to i32
+// CHECK: %[[P2:.+]] = arith.bitcast %{{.+}} : i32 to f32
+// CHECK: memref.store %[[P2]], %[[S]]
+// CHECK: scf.for
+// CHECK: %[[DIV:.+]] = arith.divf %{{.+}}, %[[P2]] : f32
+// CHECK: arith.bitcast %[[DIV]] : f32 to i32
+// CHECK: arith.fptosi
+// CHECK: %[[CODE:.+]] = arith.trunci %{{.+}} : i32 to i8
+// CHECK: %[[F8:.+]] = arith.bitcast %[[CODE]] : i8 to f8E4M3FN
+// CHECK: memref.store %[[F8]], %[[Q]]
+// CHECK: bufferization.to_tensor %[[Q]]
+// CHECK: bufferization.to_tensor %[[S]]
+func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
+  %q, %s = moe.quantize %x group = 128 ue8m0 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+  return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+}

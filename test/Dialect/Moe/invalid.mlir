@@ -1032,3 +1032,63 @@ func.func @expert_ffn_intermediate_too_large(%rows: tensor<1048576x16xbf16>,
       : (tensor<1048576x16xbf16>, tensor<1x536870912x16xbf16>, tensor<1x16x268435456xbf16>) -> tensor<1048576x16xbf16>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// moe.quantize
+//===----------------------------------------------------------------------===//
+
+func.func @quantize_group_divides(%x: tensor<4x200xf32>) {
+  // expected-error @+1 {{'group' (128) must divide the input's width (200)}}
+  %q, %s = moe.quantize %x group = 128 : tensor<4x200xf32> -> tensor<4x200xf8E4M3FN>, tensor<4x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_group_positive(%x: tensor<4x256xf32>) {
+  // expected-error @+1 {{attribute 'group' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %q, %s = moe.quantize %x group = 0 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scales(%x: tensor<4x256xf32>) {
+  // expected-error @+1 {{'scales' dim 1 (3) must equal the groups per token (2)}}
+  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_tokens(%x: tensor<?x256xf32>) {
+  // expected-error @+1 {{'input' dim 0 is dynamic but 'scales' dim 0 is static (4): a size is static everywhere or nowhere}}
+  %q, %s = moe.quantize %x group = 128 : tensor<?x256xf32> -> tensor<?x256xf8E4M3FN>, tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_values_shape(%x: tensor<4x256xf32>) {
+  // expected-error @+1 {{'values' dim 1 (128) must equal 'input' dim 1 (256)}}
+  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x128xf8E4M3FN>, tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_width_static(%x: tensor<4x?xf32>) {
+  // expected-error @+1 {{'input' dim 1 must be static (the quantised width)}}
+  %q, %s = moe.quantize %x group = 128 : tensor<4x?xf32> -> tensor<4x?xf8E4M3FN>, tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_values_type(%x: tensor<4x256xf32>) {
+  // expected-error @+1 {{result #0 must be 2D tensor of f8E4M3FN type values}}
+  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xbf16>, tensor<4x2xf32>
+  return
+}

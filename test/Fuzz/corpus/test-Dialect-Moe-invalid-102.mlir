@@ -1,5 +1,5 @@
-func.func @route_too_large_result(%s: tensor<?x256xf32>) {
-  %ids, %w = moe.route %s k = 140737488355328
-      : (tensor<?x256xf32>) -> (tensor<?x140737488355328xi32>, tensor<?x140737488355328xf32>)
+func.func @layer_losses_not_losses(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 losses [1 : i64]
+      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
   return
 }

@@ -36,6 +36,12 @@ func.func @counts_and_bias(%ids: tensor<?x8xi32>, %b: tensor<256xf32>) -> tensor
   return %b2 : tensor<256xf32>
 }
 
+func.func @quantize(%x: tensor<?x7168xbf16>, %y: tensor<4x256xf32>) -> (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<4x256xf8E4M3FN>, tensor<4x4xf32>) {
+  %q, %s = moe.quantize %x group = 128 ue8m0 : tensor<?x7168xbf16> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  %q2, %s2 = moe.quantize %y group = 64 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x4xf32>
+  return %q, %s, %q2, %s2 : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<4x256xf8E4M3FN>, tensor<4x4xf32>
+}
+
 func.func @losses(%s: tensor<8x256xf32>, %ids: tensor<8x8xi32>, %p: tensor<8x160xf32>,
                   %pids: tensor<8x6xi32>)
     -> (tensor<f32>, tensor<8x256xf32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<8x160xf32>) {

@@ -1,5 +1,4 @@
-func.func @returned_twice(%z: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xi32>) {
-  %s = moe.score sigmoid %z : tensor<?x8xf32> -> tensor<?x8xf32>
-  %ids, %w = moe.route %s k = 2 : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
-  return %ids, %ids : tensor<?x2xi32>, tensor<?x2xi32>
+func.func @combine(%h: tensor<?x2xbf16>, %map: tensor<?x2xi32>, %w: tensor<?x2xf32>) -> tensor<?x2xbf16> {
+  %y = moe.combine %h, %map, %w : (tensor<?x2xbf16>, tensor<?x2xi32>, tensor<?x2xf32>) -> tensor<?x2xbf16>
+  return %y : tensor<?x2xbf16>
 }

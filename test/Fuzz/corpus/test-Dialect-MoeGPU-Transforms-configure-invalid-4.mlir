@@ -1,4 +1,5 @@
-func.func @not_moe() -> tensor<2xf32> {
-  %c = arith.constant dense<1.0> : tensor<2xf32>
-  return %c : tensor<2xf32>
+func.func private @helper(tensor<4xf32>)
+func.func @calls(%x: tensor<4xf32>) {
+  call @helper(%x) : (tensor<4xf32>) -> ()
+  return
 }

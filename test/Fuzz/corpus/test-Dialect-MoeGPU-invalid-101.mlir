@@ -1,9 +1,4 @@
-func.func @block_count_rows(%x: tensor<4x64xbf16>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>, %T: index) {
-  %map = tensor.empty() : tensor<4x2xi32>
-  %off = tensor.empty() : tensor<9xi32>
-  %s = tensor.empty() : tensor<8xi32>
-  %bc = tensor.empty() : tensor<0x8xi32>
-  %rows = tensor.empty() : tensor<8x64xbf16>
-  %0:7 = moegpu.permute %x, %ids, %w fused_place_blocks = 64 grid = persistent tokens(%T) outs(%map, %off, %s, %s, %bc, %off, %rows : tensor<4x2xi32>, tensor<9xi32>, tensor<8xi32>, tensor<8xi32>, tensor<0x8xi32>, tensor<9xi32>, tensor<8x64xbf16>) : tensor<4x64xbf16>, tensor<4x2xi32>, tensor<4x2xf32> -> tensor<4x2xi32>, tensor<9xi32>, tensor<8xi32>, tensor<8xi32>, tensor<0x8xi32>, tensor<9xi32>, tensor<8x64xbf16>
+func.func @gather_rows(%a: tensor<?x256xbf16>, %w: tensor<8x256x256xbf16>, %t: tensor<?x4xi32>, %tok: tensor<5xi32>, %o: tensor<7x128xbf16>, %T: index, %R: index) {
+  %0 = moegpu.grouped_gemm %a, %w tiles %t gather %tok a_rows(%T) rows(%R) #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers> epilogue silu_mul outs(%o : tensor<7x128xbf16>) : tensor<?x256xbf16>, tensor<8x256x256xbf16>, tensor<?x4xi32>, tensor<5xi32> -> tensor<7x128xbf16>
   return
 }

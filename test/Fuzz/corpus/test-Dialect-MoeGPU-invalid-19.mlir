@@ -1,4 +1,4 @@
-func.func @wgmma_stages() attributes {
-    g = #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 6, store = tma>} {
+func.func @wgmma_tile_overflow() attributes {
+    g = #moegpu.gemm<wgmma, tile = [128, 3074457345618258603, 64], stages = 4, store = tma>} {
   return
 }

@@ -1,5 +1,4 @@
-func.func @split_k_otherwise() attributes {
-    g = #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = tma,
-                     split_k = #moegpu.regimes<[128 -> 2], 0>>} {
+func.func @wgmma_stages() attributes {
+    g = #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 6, store = tma>} {
   return
 }

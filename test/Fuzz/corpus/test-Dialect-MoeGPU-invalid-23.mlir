@@ -1,4 +1,4 @@
-func.func @param_rows() attributes {
-    p = #moegpu.param<input, "x", rows = affine_map<(d0) -> (d0)>>} {
+func.func @param_name() attributes {
+    p = #moegpu.param<input, "2nd">} {
   return
 }

@@ -1,7 +1,4 @@
-func.func @epilogue_keyword(%a: tensor<?x64xbf16>, %w: tensor<8x128x64xbf16>, %t: tensor<?x4xi32>,
-                            %o: tensor<?x128xbf16>, %R: index) {
-  %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
-      #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers> epilogue gelu
-      outs(%o : tensor<?x128xbf16>) : tensor<?x64xbf16>, tensor<8x128x64xbf16>, tensor<?x4xi32> -> tensor<?x128xbf16>
+func.func @grid_keyword(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>, %R: index) {
+  %0 = moegpu.zero_tail offsets %c rows(%R) grid = dynamic outs(%o : tensor<8xf32>) : tensor<8xi32> -> tensor<8xf32>
   return
 }

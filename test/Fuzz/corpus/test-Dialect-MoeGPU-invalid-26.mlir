@@ -1,5 +1,7 @@
-func.func @init_count(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
-  %0:2 = moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o, %o : tensor<8xf32>, tensor<8xf32>)
-      : tensor<8xf32>, tensor<8xi32> -> tensor<8xf32>, tensor<8xf32>
+func.func @epilogue_keyword(%a: tensor<?x64xbf16>, %w: tensor<8x128x64xbf16>, %t: tensor<?x4xi32>,
+                            %o: tensor<?x128xbf16>, %R: index) {
+  %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
+      #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers> epilogue gelu
+      outs(%o : tensor<?x128xbf16>) : tensor<?x64xbf16>, tensor<8x128x64xbf16>, tensor<?x4xi32> -> tensor<?x128xbf16>
   return
 }

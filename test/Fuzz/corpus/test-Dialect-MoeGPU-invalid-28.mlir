@@ -1,4 +1,5 @@
-func.func @operand_memref(%b: memref<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
-  %0 = moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : tensor<8xf32>) : memref<8xf32>, tensor<8xi32> -> tensor<8xf32>
+func.func @init_mix(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>, %w: memref<4x2xf32>, %T: index) {
+  %0 = moegpu.route %s k = 2 grid = persistent tokens(%T) outs(%ids, %w : tensor<4x2xi32>, memref<4x2xf32>)
+      : tensor<4x8xf32> -> tensor<4x2xi32>
   return
 }

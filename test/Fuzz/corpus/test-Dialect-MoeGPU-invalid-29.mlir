@@ -1,4 +1,4 @@
-func.func @operand_tensor(%b: memref<8xf32>, %c: tensor<8xi32>, %o: memref<8xf32>) {
-  moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : memref<8xf32>) : memref<8xf32>, tensor<8xi32>
+func.func @operand_memref(%b: memref<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
+  %0 = moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : tensor<8xf32>) : memref<8xf32>, tensor<8xi32> -> tensor<8xf32>
   return
 }

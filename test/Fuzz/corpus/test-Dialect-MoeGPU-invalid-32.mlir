@@ -1,4 +1,4 @@
-func.func @result_type(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<?xf32>) {
-  %0 = moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : tensor<?xf32>) : tensor<8xf32>, tensor<8xi32> -> tensor<8xf32>
+func.func @tensor_results(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
+  moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : tensor<8xf32>) : tensor<8xf32>, tensor<8xi32>
   return
 }

@@ -1,5 +1,4 @@
-func.func @operand_elements(%z: tensor<4x8xi32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>, %T: index) {
-  %0:2 = moegpu.route score sigmoid %z k = 2 grid = persistent tokens(%T) outs(%ids, %w : tensor<4x2xi32>, tensor<4x2xf32>)
-      : tensor<4x8xi32> -> tensor<4x2xi32>, tensor<4x2xf32>
+func.func @operand_element(%b: tensor<8xf32>, %c: tensor<8xi64>, %o: tensor<8xf32>) {
+  %0 = moegpu.bias_update %b, %c rate = 1.0e-3 outs(%o : tensor<8xf32>) : tensor<8xf32>, tensor<8xi64> -> tensor<8xf32>
   return
 }

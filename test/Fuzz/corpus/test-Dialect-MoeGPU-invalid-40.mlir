@@ -1,5 +1,7 @@
-func.func @route_max_experts(%z: tensor<4x1024xf32>, %ids: tensor<4x8xi32>, %w: tensor<4x8xf32>, %T: index) {
-  %0:2 = moegpu.route score sigmoid %z k = 8 grid = persistent tokens(%T) outs(%ids, %w : tensor<4x8xi32>, tensor<4x8xf32>)
-      : tensor<4x1024xf32> -> tensor<4x8xi32>, tensor<4x8xf32>
+func.func @route_chunk(%z: tensor<?x8xf32>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>,
+                       %st: tensor<?x16xf32>, %T: index) {
+  %0:3 = moegpu.route score sigmoid %z k = 2 stats <sequence, alpha = 1.0e-04, seq_len = 4096> chunk = 48
+      grid = persistent tokens(%T) outs(%ids, %w, %st : tensor<?x2xi32>, tensor<?x2xf32>, tensor<?x16xf32>)
+      : tensor<?x8xf32> -> tensor<?x2xi32>, tensor<?x2xf32>, tensor<?x16xf32>
   return
 }

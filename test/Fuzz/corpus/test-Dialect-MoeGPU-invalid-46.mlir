@@ -1,5 +1,7 @@
-func.func @route_ids_k(%z: tensor<4x8xf32>, %ids: tensor<4x3xi32>, %w: tensor<4x2xf32>, %T: index) {
-  %0:2 = moegpu.route score sigmoid %z k = 2 grid = persistent tokens(%T) outs(%ids, %w : tensor<4x3xi32>, tensor<4x2xf32>)
-      : tensor<4x8xf32> -> tensor<4x3xi32>, tensor<4x2xf32>
+func.func @route_max_devices(%z: tensor<?x128xf32>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>,
+                             %st: tensor<?x320xf32>, %T: index) {
+  %0:3 = moegpu.route score sigmoid %z k = 2 stats <device, alpha = 1.0e-02, devices = 64> chunk = 64
+      grid = persistent tokens(%T) outs(%ids, %w, %st : tensor<?x2xi32>, tensor<?x2xf32>, tensor<?x320xf32>)
+      : tensor<?x128xf32> -> tensor<?x2xi32>, tensor<?x2xf32>, tensor<?x320xf32>
   return
 }

@@ -1,5 +1,6 @@
-func.func @loss_grad_max_experts(%z: tensor<?x1024xf32>, %g: tensor<?x1024xf32>, %d: tensor<?x1024xf32>, %T: index) {
-  %0 = moegpu.loss_grad sigmoid %z, %g <sequence, alpha = 1.0e-04> grid = persistent tokens(%T)
-      outs(%d : tensor<?x1024xf32>) : tensor<?x1024xf32>, tensor<?x1024xf32> -> tensor<?x1024xf32>
+func.func @loss_max_devices(%st: tensor<?x56xf32>, %l: tensor<f32>, %g: tensor<?x8xf32>, %s: tensor<?xf64>, %T: index) {
+  %0:3 = moegpu.loss_from_stats %st <sequence, alpha = 1.0e-04> k = 2 chunk = 64 tokens(%T)
+      outs(%l, %g, %s : tensor<f32>, tensor<?x8xf32>, tensor<?xf64>)
+      : tensor<?x56xf32> -> tensor<f32>, tensor<?x8xf32>, tensor<?xf64>
   return
 }

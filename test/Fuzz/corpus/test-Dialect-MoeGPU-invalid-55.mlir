@@ -1,4 +1,5 @@
-func.func @bias_rate(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
-  %0 = moegpu.bias_update %b, %c rate = 0x7F800000 outs(%o : tensor<8xf32>) : tensor<8xf32>, tensor<8xi32> -> tensor<8xf32>
+func.func @loss_grad_max_experts(%z: tensor<?x1024xf32>, %g: tensor<?x1024xf32>, %d: tensor<?x1024xf32>, %T: index) {
+  %0 = moegpu.loss_grad sigmoid %z, %g <sequence, alpha = 1.0e-04> grid = persistent tokens(%T)
+      outs(%d : tensor<?x1024xf32>) : tensor<?x1024xf32>, tensor<?x1024xf32> -> tensor<?x1024xf32>
   return
 }

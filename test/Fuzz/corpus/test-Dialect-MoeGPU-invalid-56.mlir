@@ -1,7 +1,4 @@
-func.func @layout_max_slots(%ids: tensor<3x65xi32>, %pe: tensor<32xi32>, %pr: tensor<16xi32>, %pn: tensor<2xi32>,
-                            %m: tensor<3x16xi1>, %T: index) {
-  %0:4 = moegpu.dispatch_layout %ids topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 2>
-      grid = persistent tokens(%T) outs(%pe, %pr, %pn, %m : tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>)
-      : tensor<3x65xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
+func.func @bias_rate(%b: tensor<8xf32>, %c: tensor<8xi32>, %o: tensor<8xf32>) {
+  %0 = moegpu.bias_update %b, %c rate = 0x7F800000 outs(%o : tensor<8xf32>) : tensor<8xf32>, tensor<8xi32> -> tensor<8xf32>
   return
 }

@@ -1,10 +1,7 @@
-func.func @permute_offsets(%x: tensor<4x64xbf16>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>,
-                           %map: tensor<4x2xi32>, %off: tensor<1xi32>, %rt: tensor<8xi32>, %lr: tensor<8xi32>,
-                           %bc: tensor<1x0xi32>, %tot: tensor<1xi32>, %T: index) {
-  %0:6 = moegpu.permute %x, %ids, %w fused_place_blocks = 64 deferred_gather grid = persistent tokens(%T)
-      outs(%map, %off, %rt, %lr, %bc, %tot : tensor<4x2xi32>, tensor<1xi32>, tensor<8xi32>, tensor<8xi32>,
-           tensor<1x0xi32>, tensor<1xi32>)
-      : tensor<4x64xbf16>, tensor<4x2xi32>, tensor<4x2xf32>
-      -> tensor<4x2xi32>, tensor<1xi32>, tensor<8xi32>, tensor<8xi32>, tensor<1x0xi32>, tensor<1xi32>
+func.func @layout_ranks(%ids: tensor<3x4xi32>, %pe: tensor<32xi32>, %pr: tensor<8xi32>, %pn: tensor<2xi32>,
+                        %m: tensor<3x16xi1>, %T: index) {
+  %0:4 = moegpu.dispatch_layout %ids topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 2>
+      grid = persistent tokens(%T) outs(%pe, %pr, %pn, %m : tensor<32xi32>, tensor<8xi32>, tensor<2xi32>, tensor<3x16xi1>)
+      : tensor<3x4xi32> -> tensor<32xi32>, tensor<8xi32>, tensor<2xi32>, tensor<3x16xi1>
   return
 }

@@ -1,5 +1,6 @@
-func.func @tile_map_experts(%off: tensor<1xi32>, %t: tensor<?x4xi32>, %R: index) {
-  %0 = moegpu.tile_map offsets %off experts = 0 row_tile = 128 chunk = 8 rows(%R) outs(%t : tensor<?x4xi32>)
-      : tensor<1xi32> -> tensor<?x4xi32>
+func.func @combine_hidden(%h: tensor<?x12xf32>, %map: tensor<4x2xi32>, %w: tensor<4x2xf32>,
+                          %y: tensor<4x12xf32>, %R: index, %T: index) {
+  %0 = moegpu.combine %h, %map, %w rows(%R) grid = persistent tokens(%T) outs(%y : tensor<4x12xf32>)
+      : tensor<?x12xf32>, tensor<4x2xi32>, tensor<4x2xf32> -> tensor<4x12xf32>
   return
 }

@@ -1,4 +1,4 @@
-func.func @zero_tail_row_bytes(%off: tensor<9xi32>, %y: tensor<?x4xbf16>, %R: index) {
-  %0 = moegpu.zero_tail offsets %off rows(%R) grid = persistent outs(%y : tensor<?x4xbf16>) : tensor<9xi32> -> tensor<?x4xbf16>
+func.func @tile_map_entry(%t: tensor<?x3xi32>, %R: index) {
+  %0 = moegpu.tile_map experts = 1 row_tile = 128 chunk = 8 rows(%R) outs(%t : tensor<?x3xi32>) -> tensor<?x3xi32>
   return
 }

@@ -1,7 +1,4 @@
-func.func @gemm_weight_type(%a: tensor<?x64xbf16>, %w: tensor<128x64xf32>, %t: tensor<?x4xi32>,
-                            %o: tensor<?x128xf32>, %R: index) {
-  %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
-      #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers> epilogue none
-      outs(%o : tensor<?x128xf32>) : tensor<?x64xbf16>, tensor<128x64xf32>, tensor<?x4xi32> -> tensor<?x128xf32>
+func.func @zero_tail_row_bytes(%off: tensor<9xi32>, %y: tensor<?x4xbf16>, %R: index) {
+  %0 = moegpu.zero_tail offsets %off rows(%R) grid = persistent outs(%y : tensor<?x4xbf16>) : tensor<9xi32> -> tensor<?x4xbf16>
   return
 }

@@ -1,7 +1,7 @@
-func.func @wgmma_k(%a: tensor<?x96xbf16>, %w: tensor<8x256x96xbf16>, %t: tensor<?x4xi32>,
-                   %o: tensor<?x256xbf16>, %R: index) {
+func.func @mma_pairs(%a: tensor<?x64xbf16>, %w: tensor<8x3x64xbf16>, %t: tensor<?x4xi32>,
+                     %o: tensor<?x3xf32>, %R: index) {
   %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
-      #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = tma> epilogue none
-      outs(%o : tensor<?x256xbf16>) : tensor<?x96xbf16>, tensor<8x256x96xbf16>, tensor<?x4xi32> -> tensor<?x256xbf16>
+      #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers> epilogue none
+      outs(%o : tensor<?x3xf32>) : tensor<?x64xbf16>, tensor<8x3x64xbf16>, tensor<?x4xi32> -> tensor<?x3xf32>
   return
 }

@@ -1,3 +1,3 @@
-func.func @rows_of_tokens() attributes {p = #moegpu.param<num_tokens, "num_tokens", rows = affine_map<()[s0] -> (s0)>>} {
-  return
+func.func @size_of_nothing(%n: index) -> index attributes {moegpu.workspace_size_of = @nowhere} {
+  return %n : index
 }

@@ -1,3 +1,3 @@
-func.func @param_role() attributes {p = #moegpu.param<scratch, "x">} {
+func.func @rows_of_tokens() attributes {p = #moegpu.param<num_tokens, "num_tokens", rows = affine_map<()[s0] -> (s0)>>} {
   return
 }

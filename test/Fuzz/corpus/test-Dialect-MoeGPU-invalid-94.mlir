@@ -1,3 +1,3 @@
-func.func @param_key() attributes {p = #moegpu.param<input, "x", shape = memref<4xf32>>} {
+func.func @param_role() attributes {p = #moegpu.param<scratch, "x">} {
   return
 }

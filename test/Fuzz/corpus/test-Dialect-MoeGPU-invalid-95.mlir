@@ -1,3 +1,3 @@
-func.func @plan_function() attributes {p = #moegpu.workspace<"", alignment = 256>} {
+func.func @param_key() attributes {p = #moegpu.param<input, "x", shape = memref<4xf32>>} {
   return
 }

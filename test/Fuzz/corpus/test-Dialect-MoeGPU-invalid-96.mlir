@@ -1,3 +1,3 @@
-func.func @plan_alignment() attributes {p = #moegpu.workspace<"f", alignment = 96>} {
+func.func @plan_function() attributes {p = #moegpu.workspace<"", alignment = 256>} {
   return
 }

@@ -1,3 +1,3 @@
-func.func @plan_after() attributes {p = #moegpu.workspace<"f", alignment = 256, [<"a", "256">, <"b", "256", after = [1]>]>} {
+func.func @plan_alignment() attributes {p = #moegpu.workspace<"f", alignment = 96>} {
   return
 }

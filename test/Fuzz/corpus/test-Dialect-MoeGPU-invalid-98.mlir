@@ -1,4 +1,3 @@
-func.func @zero_tail_no_experts(%off: tensor<1xi32>, %y: tensor<?x8xbf16>, %R: index) {
-  %0 = moegpu.zero_tail offsets %off rows(%R) grid = persistent outs(%y : tensor<?x8xbf16>) : tensor<1xi32> -> tensor<?x8xbf16>
+func.func @plan_after() attributes {p = #moegpu.workspace<"f", alignment = 256, [<"a", "256">, <"b", "256", after = [1]>]>} {
   return
 }

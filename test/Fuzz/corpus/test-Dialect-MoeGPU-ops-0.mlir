@@ -194,6 +194,18 @@ func.func @zero_tail(%off: tensor<257xi32>, %y: tensor<?x7168xbf16>, %ym: memref
   return %y2 : tensor<?x7168xbf16>
 }
 
+func.func @copy_zero(%b: tensor<256xf32>, %nb: tensor<256xf32>, %l: tensor<f32>,
+                     %ids: memref<?x8xi32>, %out: memref<?x8xi32>, %T: index)
+    -> (tensor<256xf32>, tensor<f32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %c = moegpu.copy %b rows(%c256) outs(%nb : tensor<256xf32>) : tensor<256xf32> -> tensor<256xf32>
+  %z = moegpu.zero rows(%c1) outs(%l : tensor<f32>) -> tensor<f32>
+  moegpu.copy %ids rows(%T) outs(%out : memref<?x8xi32>) : memref<?x8xi32>
+  moegpu.zero rows(%T) outs(%out : memref<?x8xi32>)
+  return %c, %z : tensor<256xf32>, tensor<f32>
+}
+
 func.func @gemm_gate_up(%a: tensor<?x7168xbf16>, %w: tensor<256x4096x7168xbf16>, %tiles: tensor<?x4xi32>,
                         %o: tensor<?x2048xbf16>, %R: index) -> tensor<?x2048xbf16> {
   %h = moegpu.grouped_gemm %a, %w tiles %tiles rows(%R)

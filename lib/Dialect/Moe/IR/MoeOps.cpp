@@ -178,6 +178,28 @@ LogicalResult PermuteOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  Operation *op = getOperation();
+  auto x = getInput().getType();
+  auto values = getValues().getType(), scales = getScales().getType();
+  int64_t group = getGroup();
+  if (failed(expectStaticDim(op, {"input", x, 1}, "the quantised width")) ||
+      failed(expectSameDim(op, {"values", values, 0}, {"input", x, 0})) ||
+      failed(expectSameDim(op, {"values", values, 1}, {"input", x, 1})) ||
+      failed(expectSameDim(op, {"scales", scales, 0}, {"input", x, 0})))
+    return failure();
+  int64_t width = x.getDimSize(1);
+  if (width % group != 0)
+    return emitOpError() << "'group' (" << group
+                         << ") must divide the input's width (" << width << ")";
+  return expectDimValue(op, {"scales", scales, 1}, width / group,
+                        "the groups per token");
+}
+
+//===----------------------------------------------------------------------===//
 // ExpertFFNOp
 //===----------------------------------------------------------------------===//
 

@@ -106,3 +106,12 @@ func.func @many_experts(%z: tensor<?x1024xf32>) -> tensor<?x2xi32> {
   %ids, %w = moe.route %s k = 2 : (tensor<?x1024xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
   return %ids : tensor<?x2xi32>
 }
+
+// -----
+
+// FP8 quantisation runs on the CPU reference only so far.
+func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
+  // expected-error @+1 {{'moe.quantize' op has no CUDA lowering}}
+  %q, %s = moe.quantize %x group = 128 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+  return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+}

@@ -350,6 +350,40 @@ def Moe_BiasUpdateOp : Moe_Op<"bias_update",
 }
 
 //===----------------------------------------------------------------------===//
+// FP8
+//===----------------------------------------------------------------------===//
+
+def Moe_QuantizeOp : Moe_Op<"quantize"> {
+  let summary = "per-token, per-group e4m3 activation quantisation (DeepSeek-V3)";
+  let description = [{
+    DeepSeek-V3's dynamic activation quantisation: `input` [T, K] is cut
+    into groups of `group` consecutive elements along K (K a multiple of
+    `group`); each token and group gets one f32 scale and K e4m3 values.
+    In f32: `amax = max(max |x| over the group, 1e-4)`, `s = amax / 448`
+    (448 is the largest finite e4m3fn value); with `ue8m0` (V3.1
+    checkpoints' `scale_fmt`) `s` is rounded up to a power of two
+    (`2^ceil(log2 s)`, exactly, on its bits); `values = e4m3fn(x / s)`,
+    rounded to nearest even from the f32 quotient, so that
+    `x ≈ values · s`. A NaN in a group makes its scale NaN.
+
+    ```mlir
+    %q, %s = moe.quantize %x group = 128 ue8m0
+        : tensor<?x7168xbf16> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+    ```
+  }];
+  let arguments = (ins Moe_ActTensor2D:$input,
+                       ConfinedAttr<DefaultValuedAttr<I64Attr, "128">,
+                                    [IntPositive]>:$group,
+                       UnitAttr:$ue8m0);
+  let results = (outs 2DTensorOf<[F8E4M3FN]>:$values, Moe_F32Tensor2D:$scales);
+  let assemblyFormat = [{
+    $input `group` `=` $group (`ue8m0` $ue8m0^)? attr-dict `:` type($input)
+    `->` type($values) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Whole layer
 //===----------------------------------------------------------------------===//
 
