@@ -187,11 +187,18 @@ public:
         return func.emitError() << "a CUDA launcher takes and returns ranked "
                                    "tensors, not "
                                 << t;
-      for (int64_t d = 1; d < tensor.getRank(); ++d)
+      for (int64_t d = 1; d < tensor.getRank(); ++d) {
         if (tensor.isDynamicDim(d))
           return func.emitError() << "only the token dimension (dim 0) may be "
                                      "dynamic in a CUDA launcher, not in "
                                   << t;
+        // A kernel grid over an empty hidden size or expert width has no
+        // blocks (and the tile arithmetic divides by such sizes).
+        if (tensor.getDimSize(d) == 0)
+          return func.emitError() << "only the token dimension (dim 0) may be "
+                                     "empty in a CUDA launcher, not in "
+                                  << t;
+      }
       // A function without moe ops (returning its input, say) has no op
       // whose verifier bounds its sizes; the launcher's copies need them.
       if (failed(mlir::moe::verifyTensorBytes(func, "a launcher's tensor",

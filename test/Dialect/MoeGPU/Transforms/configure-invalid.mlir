@@ -57,6 +57,21 @@ func.func @calls(%x: tensor<4xf32>) {
 
 // -----
 
+// An empty hidden size has no kernel grid (found by moe-fuzz:
+// test/Fuzz/regressions/configure-empty-hidden.mlir; the split-K choice
+// divided by zero column tiles).
+// expected-error @+1 {{only the token dimension (dim 0) may be empty in a CUDA launcher, not in 'tensor<64x0xf32>'}}
+func.func @empty_hidden(%rows: tensor<64x0xf32>, %offsets: tensor<257xi32>,
+                        %gate_up: tensor<256x4096x0xf32>, %down: tensor<256x0x2048xf32>)
+    -> tensor<64x0xf32> {
+  %y = moe.expert_ffn %rows offsets %offsets weights %gate_up, %down
+      : (tensor<64x0xf32>, tensor<257xi32>, tensor<256x4096x0xf32>, tensor<256x0x2048xf32>)
+        -> tensor<64x0xf32>
+  return %y : tensor<64x0xf32>
+}
+
+// -----
+
 func.func @not_moe() -> tensor<2xf32> {
   %c = arith.constant dense<1.0> : tensor<2xf32>
   // expected-error @+1 {{result #0 is not computed by a moe op, nor an input or zeros (which the launcher copies or clears)}}
