@@ -308,18 +308,14 @@ LogicalResult LauncherPlan::size(OpBuilder &b) {
   int64_t align = limits::WorkspaceAlignment;
   for (Buffer &buffer : buffers) {
     MemRefType type = buffer.alloc.getType();
-    // The static part of every buffer is bounded like a tensor, so the
-    // products below are exact (the input may be bufferized by hand).
+    // The static part of every buffer is bounded like a tensor, so its
+    // bytes are exact (the input may be bufferized by hand).
     if (failed(mlir::moe::verifyTensorBytes(buffer.alloc, "a workspace buffer",
                                             type.getShape(),
                                             type.getElementType())))
       return failure();
-    int64_t elementBytes =
-        std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
-    int64_t staticBytes = elementBytes;
-    for (int64_t d : type.getShape())
-      if (!ShapedType::isDynamic(d))
-        staticBytes *= d;
+    int64_t staticBytes =
+        *mlir::moe::staticBytes(type.getShape(), type.getElementType());
     Value bytes;
     for (Value d : buffer.alloc.getDynamicSizes()) {
       FailureOr<Value> h = hoist(d);
