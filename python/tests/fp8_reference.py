@@ -204,3 +204,60 @@ def block_scaled_gemm(q_x, s_x, q_w, s_w, block=BLOCK):
         t = ((S * s_x[:, b:b + 1]).astype(F32) * sw[None, :]).astype(F32)
         acc = (acc + t).astype(F32)
     return acc
+
+
+def _libm_expf():
+    """C's expf, element-wise on float32: the function the CPU lowering's
+    math.exp calls, so that SiLU is bitwise the same on both sides."""
+    import ctypes
+    import ctypes.util
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    libm.expf.restype = ctypes.c_float
+    libm.expf.argtypes = [ctypes.c_float]
+    ufunc = np.frompyfunc(lambda v: libm.expf(v), 1, 1)
+
+    def expf(x):
+        with np.errstate(over="ignore"):
+            return ufunc(np.asarray(x, F32)).astype(F32)
+    return expf
+
+
+expf = _libm_expf()
+
+
+def expert_ffn(q_rows, s_rows, offsets, q_gu, s_gu, q_d, s_d, round_out=None,
+               scale_fmt=None, block=BLOCK):
+    """The FP8 grouped SwiGLU FFN (moe.expert_ffn on e4m3 operands).
+
+    q_rows uint8 [R, H] with s_rows [R, H/block]; offsets int [E+1] (None:
+    one expert for every row, the shared expert); q_gu uint8 [E, 2I, H] with
+    s_gu [E, 2I/block, H/block]; q_d uint8 [E, H, I] with s_d [E, H/block,
+    I/block]. For each expert's rows (offsets clamped to [0, R]):
+      [g | u] = block_scaled_gemm(rows, gate_up[e]);
+      h = round_out(f32(g / f32(1 + expf(-g))) * u)  (each step in f32);
+      (q_h, s_h) = act_quant(h, block, scale_fmt);
+      y = round_out(block_scaled_gemm(q_h, s_h, down[e])).
+    round_out maps f32 to the output type's values (as f32); None keeps f32.
+    Rows no expert owns are zero. Returns float32 [R, H]."""
+    round_out = round_out or (lambda v: np.asarray(v, F32))
+    q_rows, s_rows = np.asarray(q_rows), np.asarray(s_rows, F32)
+    R, H = q_rows.shape
+    E, I2, _ = np.asarray(q_gu).shape
+    I = I2 // 2
+    out = np.zeros((R, H), F32)
+    for e in range(E):
+        if offsets is None:
+            lo, hi = 0, R
+        else:
+            lo = min(max(int(offsets[e]), 0), R)
+            hi = min(max(int(offsets[e + 1]), lo), R)
+        if hi == lo:
+            continue
+        gu = block_scaled_gemm(q_rows[lo:hi], s_rows[lo:hi], q_gu[e], s_gu[e], block)
+        g, u = gu[:, :I], gu[:, I:]
+        with np.errstate(over="ignore", invalid="ignore"):
+            silu = (g / (F32(1) + expf(-g))).astype(F32)
+            h = round_out((silu * u).astype(F32))
+        q_h, s_h = act_quant(h, block, scale_fmt)
+        out[lo:hi] = round_out(block_scaled_gemm(q_h, s_h, q_d[e], s_d[e], block))
+    return out

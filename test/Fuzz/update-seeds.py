@@ -90,7 +90,7 @@ EXTRA = {
         "tensor<?x?xf32>", "tensor<?x8xi32>", "tensor<?x8xf32>",
         "tensor<256xf32>", "tensor<256xi32>", "tensor<257xi32>",
         "tensor<?x7168xbf16>", "tensor<*xf32>", "!llvm.ptr", "index", "i1",
-        "i32", "i64", "f32", "bf16", "f16", "dense<", "dense_resource<",
+        "i32", "i64", "f32", "bf16", "f16", "f8E4M3FN", "dense<", "dense_resource<",
         "array<i64: ", "strided<", "affine_map<", "4611686018427387904x",
         "9223372036854775807x", "2147483648x", "1099511627776x", "0x", "1x",
     ],

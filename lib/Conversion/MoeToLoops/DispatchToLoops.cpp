@@ -99,6 +99,15 @@ struct PermuteToLoops : OpConversionPattern<PermuteOp> {
     Value numRows = e.mul(numTokens, k);
     Type elementType = cast<MemRefType>(x.getType()).getElementType();
     Value rows = e.alloc(elementType, {numRows, hidden});
+    // e4m3 rows carry their group scales along.
+    Value scales =
+        adaptor.getScales() ? e.toBuffer(adaptor.getScales()) : Value();
+    Value rowScales, numGroups;
+    if (scales) {
+      numGroups = e.dim(scales, 1);
+      rowScales = e.alloc(b.getF32Type(), {numRows, numGroups});
+      e.fill(rowScales, e.f32(0.0));
+    }
     Value rowMap = e.alloc(i32, {numTokens, k});
     Value offsets = e.alloc(i32, {e.idx(numExperts + 1)});
     Value keep = e.alloc(i1, {numTokens, k});
@@ -198,7 +207,12 @@ struct PermuteToLoops : OpConversionPattern<PermuteOp> {
     });
 
     // Place rows in token order; unused rows stay zero.
-    e.fill(rows, arith::ConstantOp::create(b, b.getZeroAttr(elementType)));
+    // Zero of the element type; f8 has no CPU constants, so through i8.
+    Value zeroElement =
+        isa<Float8E4M3FNType>(elementType)
+            ? Value(arith::BitcastOp::create(b, elementType, e.i8(0)))
+            : Value(arith::ConstantOp::create(b, b.getZeroAttr(elementType)));
+    e.fill(rows, zeroElement);
     e.fill(kept, e.i32(0));
     e.loop(zero, numTokens, [&](Value t) {
       e.loop(zero, k, [&](Value slot) {
@@ -212,6 +226,10 @@ struct PermuteToLoops : OpConversionPattern<PermuteOp> {
               e.loop(zero, hidden, [&](Value h) {
                 e.store(e.load(x, {t, h}), rows, {ri, h});
               });
+              if (scales)
+                e.loop(zero, numGroups, [&](Value g) {
+                  e.store(e.load(scales, {t, g}), rowScales, {ri, g});
+                });
               return {r};
             },
             [&]() -> SmallVector<Value> { return {e.i32(-1)}; });
@@ -219,9 +237,13 @@ struct PermuteToLoops : OpConversionPattern<PermuteOp> {
       });
     });
 
-    rewriter.replaceOp(op, {e.toTensor(rows, op.getRows().getType()),
-                            e.toTensor(rowMap, op.getRowMap().getType()),
-                            e.toTensor(offsets, op.getOffsets().getType())});
+    SmallVector<Value> results = {
+        e.toTensor(rows, op.getRows().getType()),
+        e.toTensor(rowMap, op.getRowMap().getType()),
+        e.toTensor(offsets, op.getOffsets().getType())};
+    if (scales)
+      results.push_back(e.toTensor(rowScales, op.getRowScales().getType()));
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -38,6 +38,9 @@ public:
   Value i32(int64_t v) {
     return arith::ConstantOp::create(b, b.getI32IntegerAttr(v));
   }
+  Value i8(int64_t v) {
+    return arith::ConstantOp::create(b, b.getI8IntegerAttr(v));
+  }
   Value i64(int64_t v) {
     return arith::ConstantOp::create(b, b.getI64IntegerAttr(v));
   }

@@ -114,7 +114,6 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
 // CHECK: %[[SC:.+]] = arith.divf %[[FLOOR]], %{{.+}} : f32
 // CHECK: %[[BITS:.+]] = arith.bitcast %[[SC]] : f32 to i32
 // CHECK: %[[P2:.+]] = arith.bitcast %{{.+}} : i32 to f32
-// CHECK: memref.store %[[P2]], %[[S]]
 // CHECK: scf.for
 // CHECK: %[[DIV:.+]] = arith.divf %{{.+}}, %[[P2]] : f32
 // CHECK: arith.bitcast %[[DIV]] : f32 to i32
@@ -122,9 +121,97 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
 // CHECK: %[[CODE:.+]] = arith.trunci %{{.+}} : i32 to i8
 // CHECK: %[[F8:.+]] = arith.bitcast %[[CODE]] : i8 to f8E4M3FN
 // CHECK: memref.store %[[F8]], %[[Q]]
+// CHECK: memref.store %[[P2]], %[[S]]
 // CHECK: bufferization.to_tensor %[[Q]]
 // CHECK: bufferization.to_tensor %[[S]]
 func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
   %q, %s = moe.quantize %x group = 128 ue8m0 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
   return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+}
+
+// -----
+
+// The FP8 FFN: per 128-wide K block an f64 sum of decoded e4m3 products
+// (bits -> f32 with integer arithmetic, exact), rounded once to f32, times
+// the row's scale, times the weight block's scale [e, n / 128, b], added to
+// the f32 accumulator; h rounded to bf16, then quantised per 128 for the
+// down projection, whose scales are h's and the down blocks'.
+// CHECK-LABEL: func.func @fp8_ffn
+// CHECK-DAG: %[[X:.+]] = bufferization.to_buffer %arg0 read_only : tensor<?x256xf8E4M3FN> to memref<?x256xf8E4M3FN>
+// CHECK-DAG: %[[XS:.+]] = bufferization.to_buffer %arg1 read_only : tensor<?x2xf32> to memref<?x2xf32>
+// CHECK-DAG: %[[GU:.+]] = bufferization.to_buffer %arg3 read_only : tensor<2x256x256xf8E4M3FN> to memref<2x256x256xf8E4M3FN>
+// CHECK-DAG: %[[D:.+]] = bufferization.to_buffer %arg4 read_only : tensor<2x256x128xf8E4M3FN> to memref<2x256x128xf8E4M3FN>
+// CHECK-DAG: %[[GUS:.+]] = bufferization.to_buffer %arg5 read_only : tensor<2x2x2xf32> to memref<2x2x2xf32>
+// CHECK-DAG: %[[DS:.+]] = bufferization.to_buffer %arg6 read_only : tensor<2x2x1xf32> to memref<2x2x1xf32>
+// CHECK-DAG: %[[H:.+]] = memref.alloc() : memref<128xf32>
+// CHECK-DAG: %[[HQ:.+]] = memref.alloc() : memref<128xf32>
+// CHECK-DAG: %[[HS:.+]] = memref.alloc() : memref<1xf32>
+// The gate projection of row %[[R:.+]], column %[[N:.+]]:
+// CHECK: scf.for %[[E:.+]] = {{.+}} {
+// CHECK: scf.for %[[R:.+]] = {{.+}} {
+// CHECK: scf.for %[[N:.+]] = {{.+}} {
+// CHECK: %[[NB:.+]] = arith.divui %[[N]], %{{.+}} : index
+// CHECK: %[[G:.+]] = scf.for %[[B:.+]] = {{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (f32) {
+// CHECK: %[[SUM:.+]] = scf.for {{.+}} -> (f64) {
+// CHECK: memref.load %[[GU]][%[[E]], %[[N]], %{{.+}}] : memref<2x256x256xf8E4M3FN>
+// CHECK: arith.bitcast %{{.+}} : f8E4M3FN to i8
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: arith.extf %{{.+}} : f32 to f64
+// CHECK: memref.load %[[X]][%[[R]], %{{.+}}] : memref<?x256xf8E4M3FN>
+// CHECK: %[[P:.+]] = arith.mulf %{{.+}}, %{{.+}} : f64
+// CHECK: %[[NEXT:.+]] = arith.addf %{{.+}}, %[[P]] : f64
+// CHECK: scf.yield %[[NEXT]] : f64
+// CHECK: %[[S32:.+]] = arith.truncf %[[SUM]] : f64 to f32
+// CHECK: %[[WS:.+]] = memref.load %[[GUS]][%[[E]], %[[NB]], %[[B]]] : memref<2x2x2xf32>
+// CHECK: %[[RS:.+]] = memref.load %[[XS]][%[[R]], %[[B]]] : memref<?x2xf32>
+// CHECK: %[[T1:.+]] = arith.mulf %[[S32]], %[[RS]] : f32
+// CHECK: %[[T2:.+]] = arith.mulf %[[T1]], %[[WS]] : f32
+// CHECK: %[[A:.+]] = arith.addf %[[ACC]], %[[T2]] : f32
+// CHECK: scf.yield %[[A]] : f32
+// SiLU·mul rounded to bf16:
+// CHECK: math.exp
+// CHECK: %[[HB:.+]] = arith.truncf %{{.+}} : f32 to bf16
+// CHECK: %[[HF:.+]] = arith.extf %[[HB]] : bf16 to f32
+// CHECK: memref.store %[[HF]], %[[H]][%[[N]]] : memref<128xf32>
+// h quantised: amax, scale, codes decoded back into HQ.
+// CHECK: arith.maximumf
+// CHECK: %[[HSC:.+]] = arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.trunci %{{.+}} : i32 to i8
+// CHECK: memref.store %{{.+}}, %[[HQ]][%{{.+}}] : memref<128xf32>
+// CHECK: memref.store %[[HSC]], %[[HS]][%{{.+}}] : memref<1xf32>
+// The down projection reads HQ and HS:
+// CHECK: memref.load %[[D]][%[[E]], %{{.+}}, %{{.+}}] : memref<2x256x128xf8E4M3FN>
+// CHECK: memref.load %[[HQ]][%{{.+}}] : memref<128xf32>
+// CHECK: arith.truncf %{{.+}} : f64 to f32
+// CHECK: memref.load %[[DS]][%[[E]], %{{.+}}, %{{.+}}] : memref<2x2x1xf32>
+// CHECK: memref.load %[[HS]][%{{.+}}] : memref<1xf32>
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
+func.func @fp8_ffn(%x: tensor<?x256xf8E4M3FN>, %xs: tensor<?x2xf32>, %off: tensor<3xi32>,
+                   %gu: tensor<2x256x256xf8E4M3FN>, %d: tensor<2x256x128xf8E4M3FN>,
+                   %gus: tensor<2x2x2xf32>, %ds: tensor<2x2x1xf32>) -> tensor<?x256xbf16> {
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds
+      : (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>, tensor<3xi32>, tensor<2x256x256xf8E4M3FN>,
+         tensor<2x256x128xf8E4M3FN>, tensor<2x2x2xf32>, tensor<2x2x1xf32>) -> tensor<?x256xbf16>
+  return %y : tensor<?x256xbf16>
+}
+
+// -----
+
+// e4m3 rows travel with their scales: zero-filled through i8 (the CPU has
+// no f8 constants), and each kept row copies its group scales.
+// CHECK-LABEL: func.func @fp8_permute
+// CHECK-DAG: %[[S:.+]] = bufferization.to_buffer %arg1 read_only : tensor<?x2xf32> to memref<?x2xf32>
+// CHECK-DAG: %[[RS:.+]] = memref.alloc(%{{.+}}) : memref<?x2xf32>
+// CHECK-DAG: %[[ROWS:.+]] = memref.alloc(%{{.+}}) : memref<?x256xf8E4M3FN>
+// CHECK: %[[Z8:.+]] = arith.bitcast %{{.+}} : i8 to f8E4M3FN
+// CHECK: memref.store %[[Z8]], %[[ROWS]]
+// CHECK: %[[SC:.+]] = memref.load %[[S]][%{{.+}}, %{{.+}}] : memref<?x2xf32>
+// CHECK: memref.store %[[SC]], %[[RS]][%{{.+}}, %{{.+}}] : memref<?x2xf32>
+// CHECK: bufferization.to_tensor %[[RS]]
+func.func @fp8_permute(%q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %ids: tensor<?x2xi32>,
+                       %w: tensor<?x2xf32>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
+  %rows, %map, %off, %rs = moe.permute %q scales %s, %ids, %w
+      : (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xf32>)
+        -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<5xi32>, tensor<?x2xf32>)
+  return %rows, %rs : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
 }

@@ -1092,3 +1092,239 @@ func.func @quantize_values_type(%x: tensor<4x256xf32>) {
   %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xbf16>, tensor<4x2xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// FP8: moe.permute with scales, moe.expert_ffn and moe.layer on e4m3
+//===----------------------------------------------------------------------===//
+
+func.func @permute_scales_need_fp8(%x: tensor<4x256xbf16>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{'scales' are only for e4m3 (f8E4M3FN) input}}
+  %rows, %map, %off, %rs = moe.permute %x scales %s, %ids, %w : (tensor<4x256xbf16>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xbf16>, tensor<4x2xi32>, tensor<9xi32>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @permute_fp8_needs_scales(%x: tensor<4x256xf8E4M3FN>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{e4m3 'input' needs its 'scales' (one per token and group), which travel with the rows}}
+  %rows, %map, %off = moe.permute %x, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>)
+  return
+}
+
+// -----
+
+func.func @permute_row_scales_result(%x: tensor<4x256xf8E4M3FN>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{has a 'row_scales' result exactly when it has 'scales'}}
+  %rows, %map, %off = moe.permute %x scales %s, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>)
+  return
+}
+
+// -----
+
+func.func @permute_scales_tokens(%x: tensor<4x256xf8E4M3FN>, %s: tensor<5x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{'scales' dim 0 (5) must equal 'input' dim 0 (4)}}
+  %rows, %map, %off, %rs = moe.permute %x scales %s, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<5x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+func.func @permute_row_scales_rows(%x: tensor<4x256xf8E4M3FN>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{'row_scales' dim 0 (4) must equal 'rows' dim 0 (8)}}
+  %rows, %map, %off, %rs = moe.permute %x scales %s, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>, tensor<4x2xf32>)
+  return
+}
+
+// -----
+
+func.func @permute_row_scales_groups(%x: tensor<4x256xf8E4M3FN>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  // expected-error @+1 {{'row_scales' dim 1 (1) must equal 'scales' dim 1 (2)}}
+  %rows, %map, %off, %rs = moe.permute %x scales %s, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>, tensor<8x1xf32>)
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_rows_need_scales(%x: tensor<8x256xf8E4M3FN>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{e4m3 'rows' need their 'scales' (one per row and group of 128)}}
+  %y = moe.expert_ffn %x offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_row_scales_need_fp8(%x: tensor<8x256xbf16>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xbf16>, %d: tensor<4x256x128xbf16>) {
+  // expected-error @+1 {{row 'scales' are only for e4m3 (f8E4M3FN) rows}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d : (tensor<8x256xbf16>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xbf16>, tensor<4x256x128xbf16>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_ue8m0_needs_fp8(%x: tensor<8x256xbf16>, %off: tensor<5xi32>, %gu: tensor<4x256x256xbf16>, %d: tensor<4x256x128xbf16>) {
+  // expected-error @+1 {{'ue8m0' (power-of-two scales for h) is only for e4m3 (f8E4M3FN) rows and weights}}
+  %y = moe.expert_ffn %x offsets %off weights %gu, %d ue8m0 : (tensor<8x256xbf16>, tensor<5xi32>, tensor<4x256x256xbf16>, tensor<4x256x128xbf16>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_weight_scales_need_fp8(%x: tensor<8x256xbf16>, %off: tensor<5xi32>, %gu: tensor<4x256x256xbf16>, %d: tensor<4x256x128xbf16>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{'scales' are only for e4m3 (f8E4M3FN) weights; 'gate_up' is 'bf16'}}
+  %y = moe.expert_ffn %x offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xbf16>, tensor<5xi32>, tensor<4x256x256xbf16>, tensor<4x256x128xbf16>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_mixed_weights(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xbf16>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{'down' must be e4m3 (f8E4M3FN) like the other FP8 operands, not 'bf16'}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xbf16>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_weights_need_scales(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>) {
+  // expected-error @+1 {{e4m3 'gate_up' and 'down' need their block scales ('scales')}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_hidden_blocks(%x: tensor<8x200xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x200xf8E4M3FN>, %d: tensor<4x200x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{FP8 needs the hidden size (200) to be a multiple of 128: activations are quantised in groups of 128}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x200xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x200xf8E4M3FN>, tensor<4x200x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x200xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_width_blocks(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x192x256xf8E4M3FN>, %d: tensor<4x256x96xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{FP8 needs the expert width (96) to be a multiple of 128}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x192x256xf8E4M3FN>, tensor<4x256x96xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_gate_up_scale_rows(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x3x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{'gate_up_scales' dim 1 (3) must equal ceil('gate_up' dim 1 / 128) (2)}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x3x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_down_scale_experts(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<3x2x1xf32>) {
+  // expected-error @+1 {{'down_scales' dim 0 (3) must equal 'down' dim 0 (4)}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<3x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_down_scale_cols(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x2xf32>) {
+  // expected-error @+1 {{'down_scales' dim 2 (2) must equal ceil('down' dim 2 / 128) (1)}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x2xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_row_scales_groups(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x3xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{'scales' dim 1 (3) must equal the groups of 128 per row (2)}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x3xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_row_scales_rows(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<7x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  // expected-error @+1 {{'scales' dim 0 (7) must equal 'rows' dim 0 (8)}}
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<7x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @ffn_fp8_gate_up_scales_only(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>) {
+  // expected-error @+1 {{e4m3 'gate_up' and 'down' need their block scales ('scales')}}
+  %y = "moe.expert_ffn"(%x, %xs, %off, %gu, %d, %gus) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>) -> tensor<8x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_ue8m0_needs_fp8(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xbf16>, %d: tensor<8x256x128xbf16>) {
+  // expected-error @+1 {{'ue8m0' (power-of-two activation scales) is only for e4m3 (f8E4M3FN) expert weights}}
+  %y = moe.layer %x router %r experts %gu, %d ue8m0 score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xbf16>, tensor<8x256x128xbf16>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_fp8_needs_scales(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>) {
+  // expected-error @+1 {{e4m3 'gate_up' and 'down' need their block scales ('scales')}}
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_fp8_hidden_blocks(%x: tensor<4x192xbf16>, %r: tensor<8x192xbf16>, %gu: tensor<8x256x192xf8E4M3FN>, %d: tensor<8x192x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) {
+  // expected-error @+1 {{FP8 needs the hidden size (192) to be a multiple of 128}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2 : (tensor<4x192xbf16>, tensor<8x192xbf16>, tensor<8x256x192xf8E4M3FN>, tensor<8x192x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<4x192xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_fp8_router_type(%x: tensor<4x256xbf16>, %r: tensor<8x256xf8E4M3FN>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) {
+  // expected-error @+1 {{operand #1 must be 2D tensor of 32-bit float or bfloat16 type or 16-bit float values}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_fp8_shared_bf16(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>, %sgu: tensor<1x256x256xbf16>, %sd: tensor<1x256x128xbf16>) {
+  // expected-error @+1 {{'shared_gate_up' must be e4m3 (f8E4M3FN) like the other FP8 operands, not 'bf16'}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared %sgu, %sd score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<1x256x256xbf16>, tensor<1x256x128xbf16>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_fp8_shared_needs_scales(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>, %sgu: tensor<1x256x256xf8E4M3FN>, %sd: tensor<1x256x128xf8E4M3FN>) {
+  // expected-error @+1 {{e4m3 'shared_gate_up' and 'shared_down' need their block scales ('shared_scales')}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared %sgu, %sd score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<1x256x256xf8E4M3FN>, tensor<1x256x128xf8E4M3FN>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_shared_scales_without_shared(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) {
+  // expected-error @+1 {{has 'shared_scales' but no shared expert weights}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared_scales %gus, %ds score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_shared_scale_shape(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>, %sgu: tensor<1x512x256xf8E4M3FN>, %sd: tensor<1x256x256xf8E4M3FN>, %sgus: tensor<1x4x2xf32>, %sds: tensor<1x2x1xf32>) {
+  // expected-error @+1 {{'shared_down_scales' dim 2 (1) must equal ceil('shared_down' dim 2 / 128) (2)}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared %sgu, %sd shared_scales %sgus, %sds score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<1x512x256xf8E4M3FN>, tensor<1x256x256xf8E4M3FN>, tensor<1x4x2xf32>, tensor<1x2x1xf32>) -> tensor<4x256xbf16>
+  return
+}
+
+// -----
+
+func.func @layer_shared_down_missing(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xbf16>, %d: tensor<8x256x128xbf16>, %sgu: tensor<1x256x256xbf16>) {
+  // expected-error @+1 {{has both shared expert weights ('shared_gate_up' and 'shared_down') or neither}}
+  %y = "moe.layer"(%x, %r, %gu, %d, %sgu) <{k = 2 : i64, score_func = #moe.score_func<sigmoid>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0>}> : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xbf16>, tensor<8x256x128xbf16>, tensor<1x256x256xbf16>) -> tensor<4x256xbf16>
+  return
+}

@@ -69,6 +69,50 @@ func.func @quantize(%x: tensor<?x7168xbf16>, %y: tensor<4x256xf32>) -> (tensor<?
   return %q, %s, %q2, %s2 : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<4x256xf8E4M3FN>, tensor<4x4xf32>
 }
 
+// DeepSeek-V3's FP8 experts: e4m3 rows and weights with block scales.
+// CHECK-LABEL: func.func @fp8_experts
+func.func @fp8_experts(%q: tensor<?x7168xf8E4M3FN>, %s: tensor<?x56xf32>, %ids: tensor<?x8xi32>,
+                       %w: tensor<?x8xf32>, %gu: tensor<256x4096x7168xf8E4M3FN>,
+                       %d: tensor<256x7168x2048xf8E4M3FN>, %gus: tensor<256x32x56xf32>,
+                       %ds: tensor<256x56x16xf32>) -> (tensor<?x7168xbf16>, tensor<?x7168xf32>) {
+  // CHECK: %[[ROWS:.+]], %{{.+}}, %[[OFF:.+]], %[[RS:.+]] = moe.permute %{{.+}} scales %{{.+}}, %{{.+}}, %{{.+}} :
+  // CHECK-SAME: -> (tensor<?x7168xf8E4M3FN>, tensor<?x8xi32>, tensor<257xi32>, tensor<?x56xf32>)
+  %rows, %map, %off, %rs = moe.permute %q scales %s, %ids, %w
+      : (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<?x8xi32>, tensor<?x8xf32>)
+        -> (tensor<?x7168xf8E4M3FN>, tensor<?x8xi32>, tensor<257xi32>, tensor<?x56xf32>)
+  // CHECK: moe.expert_ffn %[[ROWS]] scales %[[RS]] offsets %[[OFF]] weights %{{.+}}, %{{.+}} scales %{{.+}}, %{{.+}} ue8m0 :
+  // CHECK-SAME: -> tensor<?x7168xbf16>
+  %y = moe.expert_ffn %rows scales %rs offsets %off weights %gu, %d scales %gus, %ds ue8m0
+      : (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<257xi32>, tensor<256x4096x7168xf8E4M3FN>,
+         tensor<256x7168x2048xf8E4M3FN>, tensor<256x32x56xf32>, tensor<256x56x16xf32>)
+        -> tensor<?x7168xbf16>
+  // The output type is free: f32 here.
+  // CHECK: moe.expert_ffn %[[ROWS]] scales %[[RS]] offsets %[[OFF]] weights %{{.+}}, %{{.+}} scales %{{.+}}, %{{.+}} :
+  // CHECK-SAME: -> tensor<?x7168xf32>
+  %y32 = moe.expert_ffn %rows scales %rs offsets %off weights %gu, %d scales %gus, %ds
+      : (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<257xi32>, tensor<256x4096x7168xf8E4M3FN>,
+         tensor<256x7168x2048xf8E4M3FN>, tensor<256x32x56xf32>, tensor<256x56x16xf32>)
+        -> tensor<?x7168xf32>
+  return %y, %y32 : tensor<?x7168xbf16>, tensor<?x7168xf32>
+}
+
+// CHECK-LABEL: func.func @fp8_layer
+func.func @fp8_layer(%x: tensor<?x7168xbf16>, %r: tensor<256x7168xbf16>, %b: tensor<256xf32>,
+                     %gu: tensor<256x4096x7168xf8E4M3FN>, %d: tensor<256x7168x2048xf8E4M3FN>,
+                     %gus: tensor<256x32x56xf32>, %ds: tensor<256x56x16xf32>,
+                     %sgu: tensor<1x4096x7168xf8E4M3FN>, %sd: tensor<1x7168x2048xf8E4M3FN>,
+                     %sgus: tensor<1x32x56xf32>, %sds: tensor<1x56x16xf32>) -> tensor<?x7168xbf16> {
+  // CHECK: moe.layer %{{.+}} router %{{.+}} bias %{{.+}} experts %{{.+}}, %{{.+}} scales %{{.+}}, %{{.+}} shared %{{.+}}, %{{.+}} shared_scales %{{.+}}, %{{.+}} ue8m0 score sigmoid k = 8
+  %y = moe.layer %x router %r bias %b experts %gu, %d scales %gus, %ds
+      shared %sgu, %sd shared_scales %sgus, %sds ue8m0
+      score sigmoid k = 8 groups = 8 group_topk = 4 group_score = topk_sum<2> normalize scale = 2.5
+      : (tensor<?x7168xbf16>, tensor<256x7168xbf16>, tensor<256xf32>, tensor<256x4096x7168xf8E4M3FN>,
+         tensor<256x7168x2048xf8E4M3FN>, tensor<256x32x56xf32>, tensor<256x56x16xf32>,
+         tensor<1x4096x7168xf8E4M3FN>, tensor<1x7168x2048xf8E4M3FN>, tensor<1x32x56xf32>,
+         tensor<1x56x16xf32>) -> tensor<?x7168xbf16>
+  return %y : tensor<?x7168xbf16>
+}
+
 // CHECK-LABEL: func.func @losses
 func.func @losses(%s: tensor<8x256xf32>, %ids: tensor<8x8xi32>, %p: tensor<8x160xf32>,
                   %pids: tensor<8x6xi32>)

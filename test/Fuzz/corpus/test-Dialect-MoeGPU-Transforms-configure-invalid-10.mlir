@@ -1,4 +1,5 @@
-func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
-  %q, %s = moe.quantize %x group = 128 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
-  return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+func.func @many_experts(%z: tensor<?x1024xf32>) -> tensor<?x2xi32> {
+  %s = moe.score sigmoid %z : tensor<?x1024xf32> -> tensor<?x1024xf32>
+  %ids, %w = moe.route %s k = 2 : (tensor<?x1024xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return %ids : tensor<?x2xi32>
 }

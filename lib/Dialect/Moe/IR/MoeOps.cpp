@@ -163,6 +163,23 @@ LogicalResult PermuteOp::verify() {
   if (off.getDimSize(0) < 2)
     return emitOpError() << "'offsets' dim 0 (" << off.getDimSize(0)
                          << ") must be the number of experts + 1, at least 2";
+  Value scales = getScales(), rowScales = getRowScales();
+  if (isFP8(x) != static_cast<bool>(scales))
+    return scales ? emitOpError("'scales' are only for e4m3 (f8E4M3FN) input")
+                  : emitOpError("e4m3 'input' needs its 'scales' (one per "
+                                "token and group), which travel with the rows");
+  if (static_cast<bool>(scales) != static_cast<bool>(rowScales))
+    return emitOpError("has a 'row_scales' result exactly when it has "
+                       "'scales'");
+  if (scales) {
+    auto st = cast<ShapedType>(scales.getType());
+    auto rst = cast<ShapedType>(rowScales.getType());
+    if (failed(expectSameDim(op, {"scales", st, 0}, {"input", x, 0})) ||
+        failed(expectStaticDim(op, {"scales", st, 1}, "the groups per row")) ||
+        failed(expectSameDim(op, {"row_scales", rst, 0}, {"rows", rows, 0})) ||
+        failed(expectSameDim(op, {"row_scales", rst, 1}, {"scales", st, 1})))
+      return failure();
+  }
   if (failed(expectSameElementType(op, "rows", rows, "input", x)) ||
       failed(expectSameDim(op, {"ids", ids, 0}, {"input", x, 0})) ||
       failed(expectSameDim(op, {"weights", w, 0}, {"ids", ids, 0})) ||
@@ -207,10 +224,22 @@ LogicalResult ExpertFFNOp::verify() {
   Operation *op = getOperation();
   auto rows = getRows().getType(), out = getOutput().getType();
   auto gu = getGateUp().getType(), down = getDown().getType();
-  if (failed(expectSameElementType(op, "gate_up", gu, "rows", rows)) ||
-      failed(expectSameElementType(op, "down", down, "rows", rows)) ||
-      failed(expectSameElementType(op, "output", out, "rows", rows)) ||
-      failed(
+  bool fp8 = isFP8();
+  if (fp8 != static_cast<bool>(getRowScales()))
+    return fp8 ? emitOpError("e4m3 'rows' need their 'scales' (one per row "
+                             "and group of 128)")
+               : emitOpError("row 'scales' are only for e4m3 (f8E4M3FN) rows");
+  if (getUe8m0() && !fp8)
+    return emitOpError("'ue8m0' (power-of-two scales for h) is only for e4m3 "
+                       "(f8E4M3FN) rows and weights");
+  if (failed(verifyFFNScales(op, fp8, "", "scales", gu, down, getGateUpScales(),
+                             getDownScales())))
+    return failure();
+  if (!fp8 && (failed(expectSameElementType(op, "gate_up", gu, "rows", rows)) ||
+               failed(expectSameElementType(op, "down", down, "rows", rows)) ||
+               failed(expectSameElementType(op, "output", out, "rows", rows))))
+    return failure();
+  if (failed(
           expectStaticDim(op, {"gate_up", gu, 0}, "the number of experts")) ||
       failed(expectSameDim(op, {"down", down, 0}, {"gate_up", gu, 0})) ||
       failed(expectSameDim(op, {"gate_up", gu, 2}, {"rows", rows, 1})) ||
@@ -224,6 +253,16 @@ LogicalResult ExpertFFNOp::verify() {
     return emitOpError() << "'gate_up' dim 1 (" << gu.getDimSize(1)
                          << ") must be twice 'down' dim 2 ("
                          << down.getDimSize(2) << "): gate rows then up rows";
+  if (Value rowScales = getRowScales()) {
+    auto rst = cast<ShapedType>(rowScales.getType());
+    if (failed(expectSameDim(op, {"scales", rst, 0}, {"rows", rows, 0})) ||
+        failed(expectDimValue(op, {"scales", rst, 1},
+                              isStatic(rows.getDimSize(1))
+                                  ? rows.getDimSize(1) / kFP8Block
+                                  : ShapedType::kDynamic,
+                              "the groups of 128 per row")))
+      return failure();
+  }
   int64_t numExperts = gu.getDimSize(0);
   if (Value offsets = getOffsets()) {
     if (failed(expectDimValue(
@@ -238,7 +277,7 @@ LogicalResult ExpertFFNOp::verify() {
   // h = silu(gate) * up, one row per row, fits as well.
   return verifyTensorBytes(op, "the intermediate h",
                            {rows.getDimSize(0), down.getDimSize(2)},
-                           rows.getElementType());
+                           out.getElementType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -355,10 +394,19 @@ LogicalResult LayerOp::verify() {
   if (!getCapacityFactor() && getDropPolicy() != DropPolicy::probs)
     return emitOpError("'drop_policy' requires 'capacity_factor'");
 
-  // Operand shapes: x [T,H], router [E,H], experts [E,2I,H] and [E,H,I].
+  // Operand shapes: x [T,H], router [E,H], experts [E,2I,H] and [E,H,I];
+  // FP8 experts are e4m3 with block scales, everything else as x.
+  bool fp8 = isFP8();
+  if (getUe8m0() && !fp8)
+    return emitOpError("'ue8m0' (power-of-two activation scales) is only for "
+                       "e4m3 (f8E4M3FN) expert weights");
+  if (failed(verifyFFNScales(op, fp8, "", "scales", gu, down, getGateUpScales(),
+                             getDownScales())))
+    return failure();
+  if (!fp8 && (failed(expectSameElementType(op, "gate_up", gu, "input", x)) ||
+               failed(expectSameElementType(op, "down", down, "input", x))))
+    return failure();
   if (failed(expectSameElementType(op, "router", router, "input", x)) ||
-      failed(expectSameElementType(op, "gate_up", gu, "input", x)) ||
-      failed(expectSameElementType(op, "down", down, "input", x)) ||
       failed(expectSameElementType(op, "output", out, "input", x)) ||
       failed(expectSameDim(op, {"router", router, 1}, {"input", x, 1})) ||
       failed(expectDimValue(op, {"gate_up", gu, 0}, numExperts,
@@ -382,12 +430,23 @@ LogicalResult LayerOp::verify() {
                               numExperts, "the number of experts")))
       return failure();
 
+  if (static_cast<bool>(getSharedGateUp()) !=
+      static_cast<bool>(getSharedDown()))
+    return emitOpError("has both shared expert weights ('shared_gate_up' and "
+                       "'shared_down') or neither");
+  if (!getSharedGateUp() && (getSharedGateUpScales() || getSharedDownScales()))
+    return emitOpError("has 'shared_scales' but no shared expert weights");
   if (Value sgu = getSharedGateUp()) {
     auto sgt = cast<ShapedType>(sgu.getType());
     auto sdt = cast<ShapedType>(getSharedDown().getType());
-    if (failed(expectSameElementType(op, "shared_gate_up", sgt, "input", x)) ||
-        failed(expectSameElementType(op, "shared_down", sdt, "input", x)) ||
-        failed(expectDimValue(op, {"shared_gate_up", sgt, 0}, 1,
+    if (failed(verifyFFNScales(op, fp8, "shared_", "shared_scales", sgt, sdt,
+                               getSharedGateUpScales(), getSharedDownScales())))
+      return failure();
+    if (!fp8 &&
+        (failed(expectSameElementType(op, "shared_gate_up", sgt, "input", x)) ||
+         failed(expectSameElementType(op, "shared_down", sdt, "input", x))))
+      return failure();
+    if (failed(expectDimValue(op, {"shared_gate_up", sgt, 0}, 1,
                               "1, one fused shared FFN")) ||
         failed(expectDimValue(op, {"shared_down", sdt, 0}, 1,
                               "1, one fused shared FFN")) ||

@@ -8,6 +8,7 @@
 
 #include "moe/Dialect/Moe/IR/MoeVerification.h"
 
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -280,6 +281,65 @@ LogicalResult verifyTopology(Operation *op, TopologyAttr topo,
     return op->emitOpError() << "topology 'node_limit' (" << limit
                              << ") is not guaranteed: 'group_topk' ("
                              << groupTopk << ") must not exceed it";
+  return success();
+}
+
+bool isFP8(Type type) {
+  return isa<Float8E4M3FNType>(getElementTypeOrSelf(type));
+}
+
+LogicalResult verifyFFNScales(Operation *op, bool fp8, StringRef prefix,
+                              StringRef scalesName, ShapedType gateUp,
+                              ShapedType down, Value gateUpScales,
+                              Value downScales) {
+  std::string guName = (prefix + "gate_up").str();
+  std::string downName = (prefix + "down").str();
+  if (!fp8) {
+    if (gateUpScales || downScales)
+      return op->emitOpError()
+             << "'" << scalesName << "' are only for e4m3 (f8E4M3FN) weights; '"
+             << guName << "' is " << gateUp.getElementType();
+    return success();
+  }
+  for (auto [name, type] :
+       {std::pair<StringRef, ShapedType>{guName, gateUp}, {downName, down}})
+    if (!isFP8(type))
+      return op->emitOpError()
+             << "'" << name << "' must be e4m3 (f8E4M3FN) "
+             << "like the other FP8 operands, not " << type.getElementType();
+  if (!gateUpScales || !downScales)
+    return op->emitOpError()
+           << "e4m3 '" << guName << "' and '" << downName
+           << "' need their block scales ('" << scalesName << "')";
+  // Activations (the rows, and h) are quantised in groups of 128 along K.
+  int64_t hidden = gateUp.getDimSize(2), width = down.getDimSize(2);
+  for (auto [what, size] :
+       {std::pair<StringRef, int64_t>{"hidden size", hidden},
+        {"expert width", width}})
+    if (isStatic(size) && size % kFP8Block != 0)
+      return op->emitOpError()
+             << "FP8 needs the " << what << " (" << size
+             << ") to be a multiple of " << kFP8Block
+             << ": activations are quantised in groups of " << kFP8Block;
+  auto blocks = [](int64_t size) {
+    return isStatic(size) ? (size + kFP8Block - 1) / kFP8Block : size;
+  };
+  std::string guScalesName = guName + "_scales";
+  std::string downScalesName = downName + "_scales";
+  for (auto [name, wName, w, scales] :
+       {std::tuple<StringRef, StringRef, ShapedType, Value>{
+            guScalesName, guName, gateUp, gateUpScales},
+        {downScalesName, downName, down, downScales}}) {
+    auto s = cast<ShapedType>(scales.getType());
+    std::string rowsWhat = ("ceil('" + wName + "' dim 1 / 128)").str();
+    std::string colsWhat = ("ceil('" + wName + "' dim 2 / 128)").str();
+    if (failed(expectSameDim(op, {name, s, 0}, {wName, w, 0})) ||
+        failed(expectDimValue(op, {name, s, 1}, blocks(w.getDimSize(1)),
+                              rowsWhat)) ||
+        failed(expectDimValue(op, {name, s, 2}, blocks(w.getDimSize(2)),
+                              colsWhat)))
+      return failure();
+  }
   return success();
 }
 

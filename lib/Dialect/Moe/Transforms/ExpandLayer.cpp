@@ -1,5 +1,6 @@
 //===- ExpandLayer.cpp - moe.layer into primitive ops ---------------------===//
 
+#include "moe/Dialect/Moe/IR/MoeVerification.h"
 #include "moe/Dialect/Moe/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -50,23 +51,42 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
         losses.push_back(BalanceLossOp::create(rewriter, loc, result.getType(),
                                                scores, route.getIds(), config));
 
-    // Dispatch, experts, combine.
+    // Dispatch, experts, combine. FP8 quantises the input once, for the
+    // routed and the shared experts, and the rows travel as e4m3 + scales.
     int64_t numRows =
         ShapedType::isDynamic(numTokens) ? ShapedType::kDynamic : numTokens * k;
-    auto rowsType =
+    Value rowsSource = op.getInput(), sourceScales;
+    Type rowElement = xType.getElementType();
+    RankedTensorType rowScalesType;
+    if (op.isFP8()) {
+      rowElement = op.getGateUp().getType().getElementType();
+      int64_t groups = hidden / kFP8Block;
+      auto quantize = QuantizeOp::create(
+          rewriter, loc, RankedTensorType::get({numTokens, hidden}, rowElement),
+          RankedTensorType::get({numTokens, groups}, f32), op.getInput(),
+          rewriter.getI64IntegerAttr(kFP8Block), op.getUe8m0Attr());
+      rowsSource = quantize.getValues();
+      sourceScales = quantize.getScales();
+      rowScalesType = RankedTensorType::get({numRows, groups}, f32);
+    }
+    auto rowsType = RankedTensorType::get({numRows, hidden}, rowElement);
+    auto outRowsType =
         RankedTensorType::get({numRows, hidden}, xType.getElementType());
     auto offsetsType = RankedTensorType::get({numExperts + 1}, i32);
-    auto permute =
-        PermuteOp::create(rewriter, loc, rowsType, idsType, offsetsType,
-                          op.getInput(), route.getIds(), route.getWeights(),
-                          op.getCapacityFactorAttr(), op.getDropPolicyAttr());
-    Value expertOut =
-        ExpertFFNOp::create(rewriter, loc, rowsType, permute.getRows(),
-                            permute.getOffsets(), op.getGateUp(), op.getDown());
+    auto permute = PermuteOp::create(
+        rewriter, loc, rowsType, idsType, offsetsType, rowScalesType,
+        rowsSource, sourceScales, route.getIds(), route.getWeights(),
+        op.getCapacityFactorAttr(), op.getDropPolicyAttr());
+    Value expertOut = ExpertFFNOp::create(
+        rewriter, loc, outRowsType, permute.getRows(), permute.getRowScales(),
+        permute.getOffsets(), op.getGateUp(), op.getDown(),
+        op.getGateUpScales(), op.getDownScales(), op.getUe8m0Attr());
     Value shared;
     if (op.getSharedGateUp())
-      shared = ExpertFFNOp::create(rewriter, loc, xType, op.getInput(), Value(),
-                                   op.getSharedGateUp(), op.getSharedDown());
+      shared = ExpertFFNOp::create(
+          rewriter, loc, xType, rowsSource, sourceScales, Value(),
+          op.getSharedGateUp(), op.getSharedDown(), op.getSharedGateUpScales(),
+          op.getSharedDownScales(), op.getUe8m0Attr());
     Value output =
         CombineOp::create(rewriter, loc, op.getOutput().getType(), expertOut,
                           permute.getRowMap(), route.getWeights(), shared);

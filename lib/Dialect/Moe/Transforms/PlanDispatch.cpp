@@ -64,8 +64,12 @@ static int64_t rowBytes(RouteOp route) {
       RankedTensorType x = permute.getInput().getType();
       if (x.isDynamicDim(1))
         return 0;
-      // The verifier bounds the tensor's bytes, so one row's are exact.
-      return x.getDimSize(1) * elementBytes(x.getElementType());
+      // The verifier bounds the tensor's bytes, so one row's are exact. An
+      // e4m3 row travels with its f32 group scales.
+      int64_t bytes = x.getDimSize(1) * elementBytes(x.getElementType());
+      if (Value scales = permute.getScales())
+        bytes += cast<ShapedType>(scales.getType()).getDimSize(1) * 4;
+      return bytes;
     }
   return 0;
 }

@@ -76,3 +76,39 @@ func.func @two_layers(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x
       : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
   return %z : tensor<4x16xf32>
 }
+
+// -----
+
+// DeepSeek-V3's FP8 layer: routing from the bf16 input as above; x is
+// quantised once (ue8m0 as the layer says) for the routed and the shared
+// experts, the e4m3 rows travel with their scales, the FFNs are block-scaled
+// and write bf16, the combine is unchanged.
+// CHECK-LABEL: func.func @fp8
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<?x256xbf16>, %[[R:[^:]+]]: tensor<8x256xbf16>,
+// CHECK-SAME:  %[[GU:[^:]+]]: tensor<8x256x256xf8E4M3FN>, %[[D:[^:]+]]: tensor<8x256x128xf8E4M3FN>,
+// CHECK-SAME:  %[[GUS:[^:]+]]: tensor<8x2x2xf32>, %[[DS:[^:]+]]: tensor<8x2x1xf32>,
+// CHECK-SAME:  %[[SGU:[^:]+]]: tensor<1x256x256xf8E4M3FN>, %[[SD:[^:]+]]: tensor<1x256x128xf8E4M3FN>,
+// CHECK-SAME:  %[[SGUS:[^:]+]]: tensor<1x2x2xf32>, %[[SDS:[^:]+]]: tensor<1x2x1xf32>)
+// CHECK:      %[[Z:.+]] = moe.gate %[[X]], %[[R]] : tensor<?x256xbf16>, tensor<8x256xbf16> -> tensor<?x8xf32>
+// CHECK-NEXT: %[[S:.+]] = moe.score sigmoid %[[Z]]
+// CHECK-NEXT: %[[IDS:.+]], %[[W:.+]] = moe.route %[[S]] k = 2 normalize
+// CHECK-NEXT: %[[Q:.+]], %[[QS:.+]] = moe.quantize %[[X]] group = 128 ue8m0 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+// CHECK-NEXT: %[[ROWS:.+]], %[[MAP:.+]], %[[OFF:.+]], %[[RS:.+]] = moe.permute %[[Q]] scales %[[QS]], %[[IDS]], %[[W]]
+// CHECK-SAME:   -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<9xi32>, tensor<?x2xf32>)
+// CHECK-NEXT: %[[H:.+]] = moe.expert_ffn %[[ROWS]] scales %[[RS]] offsets %[[OFF]] weights %[[GU]], %[[D]] scales %[[GUS]], %[[DS]] ue8m0
+// CHECK-SAME:   -> tensor<?x256xbf16>
+// CHECK-NEXT: %[[SH:.+]] = moe.expert_ffn %[[Q]] scales %[[QS]] weights %[[SGU]], %[[SD]] scales %[[SGUS]], %[[SDS]] ue8m0
+// CHECK-SAME:   -> tensor<?x256xbf16>
+// CHECK-NEXT: %[[Y:.+]] = moe.combine %[[H]], %[[MAP]], %[[W]] shared %[[SH]]
+// CHECK-NEXT: return %[[Y]]
+func.func @fp8(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>,
+               %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>,
+               %sgu: tensor<1x256x256xf8E4M3FN>, %sd: tensor<1x256x128xf8E4M3FN>,
+               %sgus: tensor<1x2x2xf32>, %sds: tensor<1x2x1xf32>) -> tensor<?x256xbf16> {
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared %sgu, %sd
+      shared_scales %sgus, %sds ue8m0 score sigmoid k = 2 normalize
+      : (tensor<?x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>,
+         tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<1x256x256xf8E4M3FN>, tensor<1x256x128xf8E4M3FN>,
+         tensor<1x2x2xf32>, tensor<1x2x1xf32>) -> tensor<?x256xbf16>
+  return %y : tensor<?x256xbf16>
+}

@@ -133,3 +133,19 @@ func.func @dynamic_hidden(%x: tensor<4x?xbf16>, %s: tensor<4x8xf32>) -> tensor<4
       : (tensor<8x?xbf16>, tensor<4x2xi32>, tensor<4x2xf32>) -> tensor<4x?xbf16>
   return %y : tensor<4x?xbf16>
 }
+
+// -----
+
+// FP8 rows are 7168 e4m3 bytes plus 56 f32 group scales: 7392 bytes, just
+// over half of bf16's 14336.
+// CHECK-LABEL: func.func @v3_fp8
+func.func @v3_fp8(%x: tensor<4096x7168xf8E4M3FN>, %xs: tensor<4096x56xf32>, %s: tensor<4096x256xf32>, %b: tensor<256xf32>) -> tensor<32768x7168xf8E4M3FN> {
+  // expected-remark @+1 {{per token it sends 4 rows (29568 bytes) to nodes with the limit, 8 rows (59136 bytes) node-deduplicated without it, 8 rows (59136 bytes) once per expert; for the 4096 tokens: 16384 rows (121110528 bytes) vs 32768 rows (242221056 bytes) vs 32768 rows (242221056 bytes)}}
+  %ids, %w = moe.route %s bias %b k = 8 groups = 8 group_topk = 4 group_score = topk_sum<2> normalize scale = 2.5
+      {moe.topology = #moe.topology<nodes = 8, gpus_per_node = 8, experts_per_gpu = 4, node_limit = 4>}
+      : (tensor<4096x256xf32>, tensor<256xf32>) -> (tensor<4096x8xi32>, tensor<4096x8xf32>)
+  %rows, %map, %off, %rs = moe.permute %x scales %xs, %ids, %w
+      : (tensor<4096x7168xf8E4M3FN>, tensor<4096x56xf32>, tensor<4096x8xi32>, tensor<4096x8xf32>)
+        -> (tensor<32768x7168xf8E4M3FN>, tensor<4096x8xi32>, tensor<257xi32>, tensor<32768x56xf32>)
+  return %rows : tensor<32768x7168xf8E4M3FN>
+}

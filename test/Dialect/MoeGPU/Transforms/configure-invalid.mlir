@@ -130,3 +130,18 @@ func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?
   %q, %s = moe.quantize %x group = 128 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
   return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
 }
+
+// -----
+
+// The FP8 layer expands into FP8 ops that have no kernels yet; each says so
+// and names the backend that runs it.
+func.func @fp8_layer(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>,
+                     %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) -> tensor<?x256xbf16> {
+  // expected-error @+3 {{'moe.quantize' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
+  // expected-error @+2 {{'moe.permute' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
+  // expected-error @+1 {{'moe.expert_ffn' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2
+      : (tensor<?x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>,
+         tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<?x256xbf16>
+  return %y : tensor<?x256xbf16>
+}

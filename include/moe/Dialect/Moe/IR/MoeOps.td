@@ -13,6 +13,10 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Moe_ActTensor2D : 2DTensorOf<[F32, BF16, F16]>;
 def Moe_ActTensor3D : 3DTensorOf<[F32, BF16, F16]>;
+// Rows and expert weights may also be e4m3 (FP8, with f32 block scales).
+def Moe_RowsTensor2D : 2DTensorOf<[F32, BF16, F16, F8E4M3FN]>;
+def Moe_WeightTensor3D : 3DTensorOf<[F32, BF16, F16, F8E4M3FN]>;
+def Moe_F32Tensor3D : 3DTensorOf<[F32]>;
 def Moe_F32Tensor2D : 2DTensorOf<[F32]>;
 def Moe_IdsTensor : 2DTensorOf<[I32]>;
 def Moe_BiasTensor : 1DTensorOf<[F32]>;
@@ -181,6 +185,11 @@ def Moe_PermuteOp : Moe_Op<"permute"> {
     `offsets` [E + 1] are the exclusive prefix sums of the kept rows per
     expert: expert e owns rows [offsets[e], offsets[e+1]).
 
+    FP8 rows travel with their scales: when `input` is e4m3 (the values of
+    `moe.quantize`), `scales` [T, G] (its per-token group scales) is
+    required and `row_scales` [T·K, G] is gathered like `rows` (zero past
+    the last kept row).
+
     With `capacity_factor = cf`, each expert keeps at most
     `capacity = ceil(T·K/E · cf)` assignments (evaluated in f64); the drop
     policy decides which: `probs` keeps the largest `weights` (ties to the
@@ -194,14 +203,16 @@ def Moe_PermuteOp : Moe_Op<"permute"> {
     ```
   }];
   let arguments = (ins
-    Moe_ActTensor2D:$input, Moe_IdsTensor:$ids, Moe_F32Tensor2D:$weights,
+    Moe_RowsTensor2D:$input, Optional<Moe_F32Tensor2D>:$scales,
+    Moe_IdsTensor:$ids, Moe_F32Tensor2D:$weights,
     OptionalAttr<F32Attr>:$capacity_factor,
     DefaultValuedAttr<Moe_DropPolicyAttr, "::mlir::moe::DropPolicy::probs">:$drop_policy
   );
-  let results = (outs Moe_ActTensor2D:$rows, Moe_IdsTensor:$row_map,
-                      Moe_CountsTensor:$offsets);
+  let results = (outs Moe_RowsTensor2D:$rows, Moe_IdsTensor:$row_map,
+                      Moe_CountsTensor:$offsets,
+                      Optional<Moe_F32Tensor2D>:$row_scales);
   let assemblyFormat = [{
-    $input `,` $ids `,` $weights (`capacity_factor` `=` $capacity_factor^)?
+    $input (`scales` $scales^)? `,` $ids `,` $weights (`capacity_factor` `=` $capacity_factor^)?
     (`drop` custom<Keyword>($drop_policy)^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -210,7 +221,7 @@ def Moe_PermuteOp : Moe_Op<"permute"> {
   }];
 }
 
-def Moe_ExpertFFNOp : Moe_Op<"expert_ffn"> {
+def Moe_ExpertFFNOp : Moe_Op<"expert_ffn", [AttrSizedOperandSegments]> {
   let summary = "grouped SwiGLU feed-forward over expert-major rows";
   let description = [{
     For each expert e and each row r in [offsets[e], offsets[e+1]):
@@ -223,20 +234,45 @@ def Moe_ExpertFFNOp : Moe_Op<"expert_ffn"> {
     Without `offsets` the weights must hold exactly one expert, applied to
     every row: this is the shared expert.
 
+    FP8 (DeepSeek-V3's checkpoints): `rows`, `gate_up` and `down` are e4m3
+    with f32 scales, all in blocks of 128 along K: `row_scales` [R, H/128]
+    (from `moe.quantize`), `gate_up_scales` [E, 2I/128, H/128] and
+    `down_scales` [E, H/128, I/128] (the checkpoints' `weight_scale_inv`:
+    one scale per 128x128 block, dequantised value = w · s). H and I must
+    be multiples of 128. Each projection is the block-scaled GEMM: for each
+    128-wide K block b, `acc += (Σ_{k∈b} q_x·q_w) · s_x[b] · s_w[n/128, b]`,
+    with the block sum exact (e4m3 products are exact and 128 of them fit
+    in f64's 53 bits) rounded once to f32, the two products and `acc` in
+    f32. h = silu(g) · u is rounded to the result's element type and then
+    quantised like `moe.quantize ... group = 128` (`ue8m0` as there) before
+    the down projection; y is rounded to the result's element type.
+
     ```mlir
     %y = moe.expert_ffn %rows offsets %off weights %wgu, %wd
         : (tensor<?x7168xbf16>, tensor<257xi32>, tensor<256x4096x7168xbf16>,
            tensor<256x7168x2048xbf16>) -> tensor<?x7168xbf16>
     ```
   }];
-  let arguments = (ins Moe_ActTensor2D:$rows, Optional<Moe_CountsTensor>:$offsets,
-                       Moe_ActTensor3D:$gate_up, Moe_ActTensor3D:$down);
+  let arguments = (ins Moe_RowsTensor2D:$rows, Optional<Moe_F32Tensor2D>:$row_scales,
+                       Optional<Moe_CountsTensor>:$offsets,
+                       Moe_WeightTensor3D:$gate_up, Moe_WeightTensor3D:$down,
+                       Optional<Moe_F32Tensor3D>:$gate_up_scales,
+                       Optional<Moe_F32Tensor3D>:$down_scales,
+                       UnitAttr:$ue8m0);
   let results = (outs Moe_ActTensor2D:$output);
   let assemblyFormat = [{
-    $rows (`offsets` $offsets^)? `weights` $gate_up `,` $down attr-dict `:`
+    $rows (`scales` $row_scales^)? (`offsets` $offsets^)? `weights` $gate_up `,` $down
+    (`scales` $gate_up_scales^ `,` $down_scales)? (`ue8m0` $ue8m0^)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// e4m3 rows and weights with block scales.
+    bool isFP8() {
+      return ::llvm::isa<::mlir::Float8E4M3FNType>(
+          getRows().getType().getElementType());
+    }
+  }];
 }
 
 def Moe_CombineOp : Moe_Op<"combine"> {
@@ -399,7 +435,16 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
     Operands: `input` [T, H]; `router` [E, H]; optional `bias` [E] (f32);
     expert weights `gate_up` [E, 2I, H] and `down` [E, H, I]; optional shared
     expert weights [1, 2Is, H] and [1, H, Is] (several shared experts are one
-    wider FFN). All weights have the element type of `input`.
+    wider FFN). All weights have the element type of `input`, or all are
+    e4m3 (FP8, below).
+
+    FP8: with e4m3 `gate_up` and `down` (and shared weights), `scales`
+    gives their 128x128 block scales ([E, 2I/128, H/128], [E, H/128, I/128];
+    `shared_scales` the shared expert's) and the layer is DeepSeek-V3's FP8
+    MoE: routing as above from `input` and `router`, then `input` quantised
+    per token and group of 128 (`moe.quantize`, `ue8m0` as there), the e4m3
+    rows and scales permuted, the block-scaled `moe.expert_ffn` (h quantised
+    again) and the combine as above, in the element type of `input`.
 
     `topology` states where the experts live; with a `node_limit` the
     routing must respect it (each group within one node, at most
@@ -409,10 +454,15 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
     Moe_ActTensor2D:$input,
     Moe_ActTensor2D:$router,
     Optional<Moe_BiasTensor>:$bias,
-    Moe_ActTensor3D:$gate_up,
-    Moe_ActTensor3D:$down,
-    Optional<Moe_ActTensor3D>:$shared_gate_up,
-    Optional<Moe_ActTensor3D>:$shared_down,
+    Moe_WeightTensor3D:$gate_up,
+    Moe_WeightTensor3D:$down,
+    Optional<Moe_F32Tensor3D>:$gate_up_scales,
+    Optional<Moe_F32Tensor3D>:$down_scales,
+    Optional<Moe_WeightTensor3D>:$shared_gate_up,
+    Optional<Moe_WeightTensor3D>:$shared_down,
+    Optional<Moe_F32Tensor3D>:$shared_gate_up_scales,
+    Optional<Moe_F32Tensor3D>:$shared_down_scales,
+    UnitAttr:$ue8m0,
     Moe_ScoreFuncAttr:$score_func,
     I64Attr:$k,
     DefaultValuedAttr<I64Attr, "1">:$groups,
@@ -430,7 +480,10 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
   let results = (outs Moe_ActTensor2D:$output, Variadic<Moe_LossTensor>:$aux_losses);
   let assemblyFormat = [{
     $input `router` $router (`bias` $bias^)? `experts` $gate_up `,` $down
+    (`scales` $gate_up_scales^ `,` $down_scales)?
     (`shared` $shared_gate_up^ `,` $shared_down)?
+    (`shared_scales` $shared_gate_up_scales^ `,` $shared_down_scales)?
+    (`ue8m0` $ue8m0^)?
     `score` custom<Keyword>($score_func) `k` `=` $k
     (`groups` `=` $groups^)? (`group_topk` `=` $group_topk^)?
     (`group_score` `=` custom<GroupScore>($group_score)^)? (`normalize` $normalize^)?
@@ -442,6 +495,11 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     int64_t getNumExperts() { return getRouter().getType().getDimSize(0); }
+    /// e4m3 expert weights with block scales.
+    bool isFP8() {
+      return ::llvm::isa<::mlir::Float8E4M3FNType>(
+          getGateUp().getType().getElementType());
+    }
   }];
 }
 

@@ -83,6 +83,20 @@ LogicalResult verifyTopology(Operation *op, TopologyAttr topo,
                              int64_t numExperts, int64_t groups,
                              int64_t groupTopk);
 
+/// FP8 (DeepSeek-V3's checkpoints): weights carry one f32 scale per
+/// 128x128 block, activations one per token and 128 consecutive elements.
+constexpr int64_t kFP8Block = 128;
+bool isFP8(Type type);
+/// The weights of one FFN, gate_up [E, 2I, H] and down [E, H, I], named
+/// `<prefix>gate_up` and `<prefix>down`, with their scales `scales` (names
+/// for messages: "'scales'"). With `fp8` both are e4m3 and the scales
+/// [E, 2I/128, H/128] and [E, H/128, I/128] are present (H and I multiples
+/// of 128); otherwise there are no scales.
+LogicalResult verifyFFNScales(Operation *op, bool fp8, StringRef prefix,
+                              StringRef scalesName, ShapedType gateUp,
+                              ShapedType down, Value gateUpScales,
+                              Value downScales);
+
 //===----------------------------------------------------------------------===//
 // Custom directives: an enum attribute as a bare keyword (`sigmoid`,
 // `probs`, `persistent`), and the group score (`max`, `topk_sum<2>`).

@@ -1,0 +1,7 @@
+func.func @fp8_permute(%q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %ids: tensor<?x2xi32>,
+                       %w: tensor<?x2xf32>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
+  %rows, %map, %off, %rs = moe.permute %q scales %s, %ids, %w
+      : (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xf32>)
+        -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<5xi32>, tensor<?x2xf32>)
+  return %rows, %rs : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+}
