@@ -86,6 +86,11 @@ FIELDS = {
     "scale": (1.0, f32(positive=True)),
     "shared_intermediate": (0, integer(0)),
     "dtype": ("bf16", choice("bf16", "f16", "f32")),
+    # FP8 experts (DeepSeek-V3's checkpoints): e4m3 weights with 128x128
+    # block scales, activations quantised per token and 128; scale_fmt
+    # "ue8m0" (V3.1) rounds activation scales up to powers of two.
+    "fp8": (False, boolean),
+    "scale_fmt": (None, optional(choice("ue8m0"))),
     "aux_loss_alpha": (0.0, f32(positive=False)),
     "seq_aux": (True, boolean),
     # device and comm losses need a device count that no field gives.
@@ -115,6 +120,37 @@ HF_KEYS = {
 }
 _HF_NULL_IS_ABSENT = ("n_group", "topk_group", "n_shared_experts")
 
+def _hf_fp8(quant, where):
+    """A config.json quantization_config -> the fp8 and scale_fmt keywords.
+    Only DeepSeek's block-scaled FP8 is understood (spec section 10):
+    quant_method "fp8", fmt "e4m3", dynamic activation scales, 128x128
+    weight blocks (HF's default when weight_block_size is absent)."""
+    name = "quantization_config"
+    if not isinstance(quant, Mapping):
+        raise MoeError(f"{where}: '{name}' must be an object, got {describe(quant)}")
+    method = quant.get("quant_method")
+    if method != "fp8":
+        raise MoeError(f"{where}: '{name}.quant_method' {describe(method)} is not "
+                       f"supported; moe-mlir reads block-scaled FP8 checkpoints "
+                       f"(quant_method 'fp8', as DeepSeek-V3/R1 and Kimi-K2 ship)")
+    fmt = quant.get("fmt", "e4m3")
+    if fmt != "e4m3":
+        raise MoeError(f"{where}: '{name}.fmt' must be 'e4m3' (float8_e4m3fn "
+                       f"weights), got {describe(fmt)}")
+    scheme = quant.get("activation_scheme", "dynamic")
+    if scheme != "dynamic":
+        raise MoeError(f"{where}: '{name}.activation_scheme' must be 'dynamic' "
+                       f"(per-token scales computed at run time), got {describe(scheme)}")
+    block = quant.get("weight_block_size", [128, 128])
+    if not isinstance(block, (list, tuple)) or [type(b) for b in block] != [int, int] \
+            or list(block) != [128, 128]:
+        raise MoeError(f"{where}: '{name}.weight_block_size' must be [128, 128] "
+                       f"(the block the kernels and the dialect use), got {describe(block)}")
+    scale_fmt = optional(choice("ue8m0"))(quant.get("scale_fmt"), where,
+                                          f"{name}.scale_fmt")
+    return dict(fp8=True, scale_fmt=scale_fmt)
+
+
 _tokens = optional(integer(1))
 _rate = f32(positive=False)
 
@@ -139,6 +175,16 @@ class LayerConfig:
     # -- checks --------------------------------------------------------------
 
     def _check_together(self, where):
+        if self.scale_fmt is not None and not self.fp8:
+            raise MoeError(f"{where}: 'scale_fmt' ({self.scale_fmt!r}) is only for FP8 "
+                           f"experts (fp8=True)")
+        if self.fp8:
+            for key in ("hidden", "intermediate", "shared_intermediate"):
+                if getattr(self, key) % 128:
+                    raise MoeError(f"{where}: FP8 experts need '{key}' "
+                                   f"({getattr(self, key)}) to be a multiple of 128 "
+                                   f"(weights and activations are scaled in blocks of "
+                                   f"128)")
         if self.experts % self.groups:
             raise MoeError(f"{where}: 'experts' ({self.experts}) must be divisible by "
                            f"'groups' ({self.groups})")
@@ -227,6 +273,12 @@ class LayerConfig:
                     intermediate=inter, score=hf["scoring_func"],
                     shared_intermediate=hf["n_shared_experts"] * inter,
                     aux_loss_alpha=hf["aux_loss_alpha"], seq_aux=hf["seq_aux"], **routing)
+        if config.get("quantization_config") is not None:
+            args.update(_hf_fp8(config["quantization_config"], where))
+        # fp8=False asks for the bf16 layer of an FP8 checkpoint (dequantised
+        # weights): its activation scale format goes with it.
+        if overrides.get("fp8") is False and "scale_fmt" not in overrides:
+            args["scale_fmt"] = None
         args.update(overrides)
         cfg = cls.__new__(cls)
         cfg._build(args, where)
@@ -280,14 +332,20 @@ class LayerConfig:
             args.append(f"%bias: tensor<{E}xf32>")
             types.append(f"tensor<{E}xf32>")
             operands += " bias %bias"
-        args += [f"%gate_up: tensor<{E}x{2 * I}x{H}x{dt}>", f"%down: tensor<{E}x{H}x{I}x{dt}>"]
-        types += [f"tensor<{E}x{2 * I}x{H}x{dt}>", f"tensor<{E}x{H}x{I}x{dt}>"]
+        for name, shape in self.weight_shapes().items():
+            element = "f32" if name.endswith("_scales") else "f8E4M3FN" if self.fp8 else dt
+            t = f"tensor<{'x'.join(map(str, shape))}x{element}>"
+            args.append(f"%{name}: {t}")
+            types.append(t)
         operands += " experts %gate_up, %down"
+        if self.fp8:
+            operands += " scales %gate_up_scales, %down_scales"
         if Is:
-            args += [f"%shared_gate_up: tensor<1x{2 * Is}x{H}x{dt}>",
-                     f"%shared_down: tensor<1x{H}x{Is}x{dt}>"]
-            types += [f"tensor<1x{2 * Is}x{H}x{dt}>", f"tensor<1x{H}x{Is}x{dt}>"]
             operands += " shared %shared_gate_up, %shared_down"
+            if self.fp8:
+                operands += " shared_scales %shared_gate_up_scales, %shared_down_scales"
+        if self.scale_fmt == "ue8m0":
+            operands += " ue8m0"
         results = [f"tensor<{T}x{H}x{dt}>"]
         attrs = self._routing_attrs()
         if self.topology is not None:
@@ -308,6 +366,30 @@ class LayerConfig:
                 f"  {res} = moe.layer {operands}\n      {attrs}\n"
                 f"      : ({', '.join(types)}) -> ({', '.join(results)})\n"
                 f"  return {res} : {', '.join(results)}\n}}\n")
+
+    def weight_shapes(self):
+        """The expert operands of the layer after x, router and bias, in
+        order, with their shapes: gate_up [E, 2I, H], down [E, H, I], with
+        FP8 their block scales [E, 2I/128, H/128] and [E, H/128, I/128],
+        then the same for the shared expert (E = 1) if there is one."""
+        E, H, I, Is = self.experts, self.hidden, self.intermediate, \
+            self.shared_intermediate
+        shapes = {}
+        for prefix, n, width in (("", E, I), ("shared_", 1, Is)):
+            if not width:
+                continue
+            shapes[prefix + "gate_up"] = (n, 2 * width, H)
+            shapes[prefix + "down"] = (n, H, width)
+            if self.fp8:
+                shapes[prefix + "gate_up_scales"] = (n, 2 * width // 128, H // 128)
+                shapes[prefix + "down_scales"] = (n, H // 128, width // 128)
+        if self.fp8:  # routed scales right after the routed weights
+            order = ["gate_up", "down", "gate_up_scales", "down_scales"]
+            if Is:
+                order += ["shared_gate_up", "shared_down", "shared_gate_up_scales",
+                          "shared_down_scales"]
+            shapes = {k: shapes[k] for k in order}
+        return shapes
 
     def routing_mlir(self, tokens=None, name=None):
         """A module with one func.func: logits [T, E] f32 (and the bias) to

@@ -79,8 +79,8 @@ FLOATS = st.floats() | st.sampled_from([1e-05, 2.5, 16.0, 1e-45, 3.4e38, 3.5e38,
 NEAR = {
     "experts": st.sampled_from([8, 16, 64, 256, 160, 1]),
     "k": st.sampled_from([1, 2, 4, 6, 8, 0]),
-    "hidden": st.sampled_from([64, 7168, 1]),
-    "intermediate": st.sampled_from([64, 2048, 1]),
+    "hidden": st.sampled_from([64, 7168, 1, 256]),
+    "intermediate": st.sampled_from([64, 2048, 1, 128]),
     "groups": st.sampled_from([1, 1, 2, 4, 8, 0]),
     "group_topk": st.sampled_from([1, 1, 2, 4, 0, 9]),
     "group_score": st.sampled_from(["max", "topk_sum<2>", ("max", 1), ("topk_sum", 1),
@@ -89,8 +89,10 @@ NEAR = {
     "bias": st.booleans(),
     "normalize": st.booleans(),
     "scale": FLOATS,
-    "shared_intermediate": st.sampled_from([0, 64, -1]),
+    "shared_intermediate": st.sampled_from([0, 64, -1, 128]),
     "dtype": st.sampled_from(["bf16", "f16", "f32"]),
+    "fp8": st.booleans(),
+    "scale_fmt": st.sampled_from([None, None, "ue8m0", "e8m0"]),
     "aux_loss_alpha": FLOATS,
     "seq_aux": st.booleans(),
     "loss_kind": st.sampled_from([None, "sequence", "expert", "device"]),
@@ -118,6 +120,11 @@ HF_NEAR = {
     "seq_aux": st.booleans(),
 }
 assert set(HF_NEAR) == set(HF_KEYS)
+FP8_CONFIG = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
+              "weight_block_size": [128, 128]}
+QUANT_NEAR = st.sampled_from([None, FP8_CONFIG, dict(FP8_CONFIG, scale_fmt="ue8m0"),
+                              dict(FP8_CONFIG, weight_block_size=[1, 128]),
+                              dict(FP8_CONFIG, quant_method="gptq"), {}]) | JSON
 HF_NEEDED = ("topk_method", "scoring_func", "n_routed_experts", "num_experts_per_tok",
              "hidden_size", "moe_intermediate_size")
 
@@ -147,7 +154,7 @@ def hf_configs(values):
     near = st.fixed_dictionaries(
         {key: HF_NEAR[key] for key in HF_NEEDED},
         optional={**{key: HF_NEAR[key] for key in HF_KEYS if key not in HF_NEEDED},
-                  "model_type": JSON})
+                  "model_type": JSON, "quantization_config": QUANT_NEAR})
     return corrupted(near, sorted(HF_KEYS), values)
 
 
