@@ -102,7 +102,8 @@ def act_quant(x, group=BLOCK, scale_fmt=None):
     Per group of `group` consecutive elements of the last dim:
       amax = max(max |x|, 1e-4);  s = amax / 448 (f32 division);
       scale_fmt "ue8m0": s = 2^ceil(log2 s), exactly (power of two kept);
-      q = e4m3fn_encode(x / s)  (f32 division, round to nearest even).
+      q = e4m3fn_encode(x / s)  (f32 division, round to nearest even; a
+          NaN quotient takes the sign of x).
     Returns (q uint8 [..., K], s float32 [..., K/group])."""
     if scale_fmt not in (None, "ue8m0"):
         raise ValueError(f"scale_fmt must be None or 'ue8m0', got {scale_fmt!r}")
@@ -120,6 +121,9 @@ def act_quant(x, group=BLOCK, scale_fmt=None):
         s = _round_up_pow2(s)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         y = (g / s[..., None]).astype(F32)
+    # A NaN quotient (x or s NaN, inf / inf) keeps x's sign, whatever sign
+    # the processor gives the NaNs it makes.
+    y = np.where(np.isnan(y), np.copysign(F32(np.nan), g), y).astype(F32)
     return e4m3fn_encode(y).reshape(x.shape), s
 
 

@@ -119,6 +119,19 @@ def test_nan_makes_the_group_nan():
     assert ((values[0, :128] & 0x7F) == 0x7F).all()
 
 
+def test_nan_codes_keep_the_sign_of_x():
+    """A NaN quotient takes x's sign (not the processor's NaN sign): a
+    negative NaN, and inf / inf where a group holds an infinity."""
+    x = np.ones((2, 128), F32)
+    x[0, :4] = [np.nan, -1.0, 2.0, -0.0]
+    x[0, 4] = -np.float32(np.nan)
+    x[1, :3] = [np.inf, -np.inf, -3.0]
+    values, scales = check(x)
+    assert np.isnan(scales[0, 0]) and np.isposinf(scales[1, 0])
+    assert list(values[0, :5]) == [0x7F, 0xFF, 0x7F, 0xFF, 0xFF]  # all NaN: s is
+    assert list(values[1, :4]) == [0x7F, 0xFF, 0x80, 0x00]
+
+
 def test_no_tokens():
     values, scales = program("bf16", 256, 128, False).run(
         "quantize", np.zeros((0, 256), np.uint16))

@@ -2,6 +2,8 @@
 
 #include "FP8.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::moe::loops;
 
@@ -78,7 +80,13 @@ Value mlir::moe::loops::quantizeGroup(LoopEmitter &e, Value size,
     bits = e.select(e.ori(exact, special), bits, up);
     s = arith::BitcastOp::create(b, b.getF32Type(), bits);
   }
-  e.loop(zero, size,
-         [&](Value i) { store(i, encodeE4M3FN(e, e.div(at(i), s))); });
+  // A NaN quotient (x or s NaN, inf / inf) keeps x's sign: processors sign
+  // the NaNs they make differently, the code must not depend on it.
+  e.loop(zero, size, [&](Value i) {
+    Value x = at(i), q = e.div(x, s);
+    Value signedNaN = math::CopySignOp::create(
+        b, e.f32(std::numeric_limits<float>::quiet_NaN()), x);
+    store(i, encodeE4M3FN(e, e.select(e.isNaN(q), signedNaN, q)));
+  });
   return s;
 }

@@ -100,7 +100,8 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
 
 // FP8 quantisation: per token and group, amax in f32 floored at 1e-4, the
 // scale amax / 448 (ue8m0: rounded up to a power of two on its bits), then
-// each x / s encoded to e4m3fn bits with integer arithmetic (ties to even).
+// each x / s encoded to e4m3fn bits with integer arithmetic (ties to even;
+// a NaN quotient takes the sign of x).
 // CHECK-LABEL: func.func @quantize
 // CHECK: %[[X:.+]] = bufferization.to_buffer %{{.+}} read_only : tensor<?x256xbf16> to memref<?x256xbf16>
 // CHECK-DAG: %[[Q:.+]] = memref.alloc(%{{.+}}) : memref<?x256xf8E4M3FN>
@@ -116,7 +117,10 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
 // CHECK: %[[P2:.+]] = arith.bitcast %{{.+}} : i32 to f32
 // CHECK: scf.for
 // CHECK: %[[DIV:.+]] = arith.divf %{{.+}}, %[[P2]] : f32
-// CHECK: arith.bitcast %[[DIV]] : f32 to i32
+// CHECK: %[[NAN:.+]] = math.copysign
+// CHECK: %[[ISNAN:.+]] = arith.cmpf uno, %[[DIV]], %[[DIV]] : f32
+// CHECK: %[[QUO:.+]] = arith.select %[[ISNAN]], %[[NAN]], %[[DIV]] : f32
+// CHECK: arith.bitcast %[[QUO]] : f32 to i32
 // CHECK: arith.fptosi
 // CHECK: %[[CODE:.+]] = arith.trunci %{{.+}} : i32 to i8
 // CHECK: %[[F8:.+]] = arith.bitcast %[[CODE]] : i8 to f8E4M3FN
