@@ -100,7 +100,8 @@ def act_quant(x, group=BLOCK, scale_fmt=None):
 
     x [..., K] (converted to f32; K a multiple of `group`, else ValueError).
     Per group of `group` consecutive elements of the last dim:
-      amax = max(max |x|, 1e-4);  s = amax / 448 (f32 division);
+      amax = max(max |x|, 1e-4);  s = amax / 448 (f32 division; a NaN
+      s is the quiet NaN 0x7FC00000);
       scale_fmt "ue8m0": s = 2^ceil(log2 s), exactly (power of two kept);
       q = e4m3fn_encode(x / s)  (f32 division, round to nearest even; a
           NaN quotient takes the sign of x).
@@ -117,6 +118,8 @@ def act_quant(x, group=BLOCK, scale_fmt=None):
     amax = np.max(np.abs(g), axis=-1)
     amax = np.maximum(amax, F32(1e-4)).astype(F32)
     s = (amax / F32(E4M3_MAX)).astype(F32)
+    # A NaN scale is the quiet NaN 0x7FC00000, whatever the input's payload.
+    s = np.where(np.isnan(s), np.uint32(0x7FC00000).view(F32), s).astype(F32)
     if scale_fmt == "ue8m0":
         s = _round_up_pow2(s)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

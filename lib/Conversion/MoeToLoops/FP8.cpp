@@ -68,7 +68,12 @@ Value mlir::moe::loops::quantizeGroup(LoopEmitter &e, Value size,
                         return {arith::MaximumFOp::create(b, acc[0], v)};
                       })[0];
   amax = arith::MaximumFOp::create(b, amax, e.f32(1e-4));
+  // A NaN scale is the quiet NaN 0x7FC00000, whatever payload the input's
+  // NaN carried (the GPU makes that one too).
   Value s = e.div(amax, e.f32(448.0));
+  s = e.select(e.isNaN(s),
+               arith::BitcastOp::create(b, b.getF32Type(), e.i32(0x7FC00000)),
+               s);
   if (ue8m0) {
     // A normal positive f32 with a nonzero mantissa goes up to the next
     // power of two; powers of two, inf and NaN stay.

@@ -112,7 +112,9 @@ func.func @layer(%x: tensor<4x16xbf16>, %r: tensor<8x16xbf16>, %gu: tensor<8x12x
 // CHECK: math.absf
 // CHECK: arith.maximumf
 // CHECK: %[[FLOOR:.+]] = arith.maximumf %[[AMAX]], %{{.+}} : f32
-// CHECK: %[[SC:.+]] = arith.divf %[[FLOOR]], %{{.+}} : f32
+// CHECK: %[[DIVS:.+]] = arith.divf %[[FLOOR]], %{{.+}} : f32
+// CHECK: %[[SNAN:.+]] = arith.cmpf uno, %[[DIVS]], %[[DIVS]] : f32
+// CHECK: %[[SC:.+]] = arith.select %[[SNAN]], %{{.+}}, %[[DIVS]] : f32
 // CHECK: %[[BITS:.+]] = arith.bitcast %[[SC]] : f32 to i32
 // CHECK: %[[P2:.+]] = arith.bitcast %{{.+}} : i32 to f32
 // CHECK: scf.for
@@ -179,7 +181,8 @@ func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?
 // CHECK: memref.store %[[HF]], %[[H]][%[[N]]] : memref<128xf32>
 // h quantised: amax, scale, codes decoded back into HQ.
 // CHECK: arith.maximumf
-// CHECK: %[[HSC:.+]] = arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: %[[HSC:.+]] = arith.select %{{.+}}, %{{.+}}, %{{.+}} : f32
 // CHECK: arith.trunci %{{.+}} : i32 to i8
 // CHECK: memref.store %{{.+}}, %[[HQ]][%{{.+}}] : memref<128xf32>
 // CHECK: memref.store %[[HSC]], %[[HS]][%{{.+}}] : memref<1xf32>
