@@ -37,15 +37,15 @@ int gemm(int64_t rows, const void *a, const float *as, const void *w,
 } // namespace
 
 #define QUANTIZE(W)                                                            \
-  extern "C" int moe_fp8_quantize_##W(const void *x, const int32_t *source,   \
-                                      int64_t rows, int ue8m0, void *values,  \
-                                      float *scales, cudaStream_t stream) {   \
+  extern "C" int moe_fp8_quantize_##W(const void *x, const int32_t *source,    \
+                                      int64_t rows, int ue8m0, void *values,   \
+                                      float *scales, cudaStream_t stream) {    \
     auto *in = static_cast<const bf16 *>(x);                                   \
     auto *v = static_cast<uint8_t *>(values);                                  \
-    return ue8m0 ? launchQuantizeRows<bf16, W, true>(in, source, rows, v,     \
-                                                      scales, stream)          \
-                 : launchQuantizeRows<bf16, W, false>(in, source, rows, v,    \
-                                                       scales, stream);        \
+    return ue8m0 ? launchQuantizeRows<bf16, W, true>(in, source, nullptr, 0,   \
+                                                     rows, v, scales, stream)  \
+                 : launchQuantizeRows<bf16, W, false>(                         \
+                       in, source, nullptr, 0, rows, v, scales, stream);       \
   }
 QUANTIZE(256)
 QUANTIZE(2048)
@@ -66,10 +66,9 @@ extern "C" int moe_fp8_tile_map_1(const int32_t *o, int64_t n, void *t,
 }
 
 #define GEMM(NAME, OUT, E, N, K, DUAL)                                         \
-  extern "C" int moe_fp8_gemm_##NAME(int64_t rows, const void *a,             \
-                                     const float *as, const void *w,           \
-                                     const float *ws, const void *tiles,       \
-                                     void *out, cudaStream_t stream) {         \
+  extern "C" int moe_fp8_gemm_##NAME(                                          \
+      int64_t rows, const void *a, const float *as, const void *w,             \
+      const float *ws, const void *tiles, void *out, cudaStream_t stream) {    \
     return gemm<Fp8GemmSpec<OUT, E, N, K, DUAL>>(rows, a, as, w, ws, tiles,    \
                                                  out, stream);                 \
   }

@@ -26,12 +26,15 @@ VERSION = 1
 
 # Element types of pointer parameters: the C type the launcher takes, its
 # size, and the NumPy and torch dtype names that hold it. NumPy has no
-# bfloat16: bf16 arrays travel as their bits in uint16.
+# bfloat16 or float8: their arrays travel as their bits (uint16, uint8).
 DTYPES = {
     "bf16": {"ctype": "__nv_bfloat16", "bytes": 2, "numpy": "uint16", "torch": "bfloat16"},
     "f16": {"ctype": "__half", "bytes": 2, "numpy": "float16", "torch": "float16"},
     "f32": {"ctype": "float", "bytes": 4, "numpy": "float32", "torch": "float32"},
     "f64": {"ctype": "double", "bytes": 8, "numpy": "float64", "torch": "float64"},
+    # e4m3 values travel as their bits (uint8 in NumPy).
+    "f8E4M3FN": {"ctype": "uint8_t", "bytes": 1, "numpy": "uint8",
+                 "torch": "float8_e4m3fn"},
     "i1": {"ctype": "bool", "bytes": 1, "numpy": "bool", "torch": "bool"},
     "i32": {"ctype": "int32_t", "bytes": 4, "numpy": "int32", "torch": "int32"},
     "i64": {"ctype": "int64_t", "bytes": 8, "numpy": "int64", "torch": "int64"},

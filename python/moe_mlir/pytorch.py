@@ -295,9 +295,10 @@ class MoELayer(torch.nn.Module):
         if c.dtype != "bf16" or dtype != torch.bfloat16:
             raise MoeError("MoELayer: the CUDA layer takes bf16 activations and weights")
         if c.fp8:
-            raise MoeError("MoELayer: FP8 experts (fp8=True) have no CUDA kernels yet; "
-                           "moe_mlir.cpu runs the FP8 layer, or build the config with "
-                           "fp8=False and dequantised bf16 weights")
+            raise MoeError("MoELayer does not hold FP8 weights yet: compile "
+                           "config.layer_mlir() with Library.from_module and call its "
+                           "launcher with float8_e4m3fn weights and their scales, or "
+                           "build the config with fp8=False for dequantised bf16 weights")
         self.name = c.name
         self.library = library
         E, H, I, Is = c.experts, c.hidden, c.intermediate, c.shared_intermediate

@@ -466,7 +466,7 @@ MALFORMED = [
      r"input, output, workspace, num_tokens, stream\)"),
     ("role missing", _set(P + (1, "role"), DELETE), r"params\[1\] \('ids'\): missing 'role'"),
     ("dtype", _set(P + (1, "dtype"), "u8"),
-     r"params\[1\] \('ids'\): unknown dtype 'u8' \(expected one of bf16, f16, f32, f64, i1, "
+     r"params\[1\] \('ids'\): unknown dtype 'u8' \(expected one of bf16, f16, f32, f64, f8E4M3FN, i1, "
      r"i32, i64\)"),
     ("dtype missing", _set(P + (3, "dtype"), DELETE), r"params\[3\] \('rows'\): missing 'dtype'"),
     ("ctype missing", _set(P + (3, "ctype"), DELETE), r"params\[3\] \('rows'\): missing 'ctype'"),
@@ -663,10 +663,13 @@ def test_bind():
 
 
 def test_dtype_tables():
-    assert list(DTYPES) == ["bf16", "f16", "f32", "f64", "i1", "i32", "i64"]
+    assert list(DTYPES) == ["bf16", "f16", "f32", "f64", "f8E4M3FN", "i1", "i32", "i64"]
     assert TORCH_DTYPES == {"bf16": "bfloat16", "f16": "float16", "f32": "float32",
-                            "f64": "float64", "i1": "bool", "i32": "int32", "i64": "int64"}
+                            "f64": "float64", "f8E4M3FN": "float8_e4m3fn", "i1": "bool",
+                            "i32": "int32", "i64": "int64"}
     assert NUMPY_DTYPES["bf16"] == "uint16"  # NumPy has no bfloat16: its bits
+    assert NUMPY_DTYPES["f8E4M3FN"] == "uint8"  # nor float8
+    assert DTYPES["f8E4M3FN"]["ctype"] == "uint8_t"
     np = pytest.importorskip("numpy")
     for name, d in DTYPES.items():
         assert np.dtype(NUMPY_DTYPES[name]).itemsize == d["bytes"], name

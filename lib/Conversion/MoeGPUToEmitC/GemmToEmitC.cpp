@@ -78,12 +78,13 @@ struct GroupedGemmToEmitC : KernelToEmitC<GroupedGemmOp> {
     Type out = shapeOf(op.getOutInit()).getElementType();
     GemmConfigAttr config = op.getConfig();
     std::string spec = site.prefix + "_spec";
-    emitVerbatim(m, llvm::formatv("using {0} = moe::cuda::GemmSpec<{1}, {2}, "
-                                  "{3}, {4}, {5}, {6}>;",
-                                  spec, cElementType(in), cElementType(out),
-                                  op.getNumExperts(), op.getN(), op.getK(),
-                                  op.isDual() ? "true" : "false")
-                        .str());
+    if (!op.isFP8())
+      emitVerbatim(m, llvm::formatv("using {0} = moe::cuda::GemmSpec<{1}, "
+                                    "{2}, {3}, {4}, {5}, {6}>;",
+                                    spec, cElementType(in), cElementType(out),
+                                    op.getNumExperts(), op.getN(), op.getK(),
+                                    op.isDual() ? "true" : "false")
+                          .str());
     Value rows = adaptor.getRows();
     Value aRows = adaptor.getARows() ? adaptor.getARows() : rows;
     Value rowToken = adaptor.getRowToken()
@@ -92,6 +93,22 @@ struct GroupedGemmToEmitC : KernelToEmitC<GroupedGemmOp> {
     Value tiles =
         emitPointerCast(b, adaptor.getTiles(), "const moe::cuda::RowTile");
     ValueRange inits = adaptor.getInits();
+    if (op.isFP8()) {
+      // ExpertsFp8Sm90.cuh: the spec of its block-scaled GEMM, its stages.
+      std::string fp8Spec = site.prefix + "_fp8_spec";
+      emitVerbatim(m, llvm::formatv("using {0} = moe::cuda::Fp8GemmSpec<{1}, "
+                                    "{2}, {3}, {4}, {5}>;",
+                                    fp8Spec, cElementType(out),
+                                    op.getNumExperts(), op.getN(), op.getK(),
+                                    op.isDual() ? "true" : "false")
+                          .str());
+      emitCall(b, "moe::cuda::launchGemmFp8",
+               ValueRange{rows, adaptor.getA(), adaptor.getAScales(),
+                          adaptor.getWeight(), adaptor.getWScales(), tiles,
+                          inits[0], site.stream},
+               {}, {fp8Spec, std::to_string(config.getStages())});
+      return success();
+    }
     if (config.getFamily() == GemmFamily::mma_sync) {
       emitKernel(
           m, site.prefix,
@@ -123,6 +140,39 @@ struct GroupedGemmToEmitC : KernelToEmitC<GroupedGemmOp> {
              {},
              {spec, std::to_string(config.getTileRows()),
               std::to_string(config.getStages())});
+    return success();
+  }
+};
+
+/// act_quant of rows (quantizeRowsKernel), gathering through the
+/// permute's row_token where the op says so.
+struct QuantizeToEmitC : KernelToEmitC<QuantizeOp> {
+  using KernelToEmitC::KernelToEmitC;
+
+  LogicalResult emit(QuantizeOp op, OpAdaptor adaptor,
+                     KernelSite &site) const override {
+    MLIRContext *ctx = op.getContext();
+    ImplicitLocOpBuilder &b = site.body;
+    Type i32 = b.getI32Type();
+    ShapedType input = shapeOf(op.getInput());
+    Value rowToken = adaptor.getRowToken()
+                         ? adaptor.getRowToken()
+                         : emitNull(b, constPointer(ctx, i32));
+    Value offsets = adaptor.getOffsets() ? adaptor.getOffsets()
+                                         : emitNull(b, constPointer(ctx, i32));
+    int64_t experts =
+        op.getOffsets() ? shapeOf(op.getOffsets()).getDimSize(0) - 1 : 0;
+    Value expertsValue =
+        emitc::LiteralOp::create(b, i32, std::to_string(experts));
+    Value values = emitPointerCast(b, adaptor.getInits()[0], "uint8_t");
+    emitCall(b, "moe::cuda::launchQuantizeRows",
+             ValueRange{adaptor.getInput(), rowToken, offsets, expertsValue,
+                        adaptor.getRows(), values, adaptor.getInits()[1],
+                        site.stream},
+             {},
+             {cElementType(input.getElementType()),
+              std::to_string(input.getDimSize(1)),
+              op.getUe8m0() ? "true" : "false"});
     return success();
   }
 };
@@ -168,6 +218,6 @@ struct ZeroTailToEmitC : KernelToEmitC<ZeroTailOp> {
 void mlir::moegpu::populateGemmToEmitCPatterns(const TypeConverter &,
                                                RewritePatternSet &patterns,
                                                const KernelNames &names) {
-  patterns.add<TileMapToEmitC, GroupedGemmToEmitC, ZeroTailToEmitC>(
-      patterns.getContext(), names);
+  patterns.add<TileMapToEmitC, GroupedGemmToEmitC, QuantizeToEmitC,
+               ZeroTailToEmitC>(patterns.getContext(), names);
 }

@@ -454,6 +454,18 @@ struct ConvertMoeGPUToEmitCPass
          {"moe/Runtime/cuda/Loss.cuh", "moe/Runtime/cuda/Dispatch.cuh",
           "moe/Runtime/cuda/Experts.cuh"})
       emitc::IncludeOp::create(b, header, /*is_standard_include=*/false);
+    // The FP8 kernels only where a module has them.
+    bool fp8 = module
+                   .walk([](Operation *op) {
+                     auto gemm = dyn_cast<GroupedGemmOp>(op);
+                     return isa<QuantizeOp>(op) || (gemm && gemm.isFP8())
+                                ? WalkResult::interrupt()
+                                : WalkResult::advance();
+                   })
+                   .wasInterrupted();
+    if (fp8)
+      emitc::IncludeOp::create(b, "moe/Runtime/cuda/ExpertsFp8Sm90.cuh",
+                               /*is_standard_include=*/false);
 
     TypeConverter converter;
     populateMoeGPUToEmitCTypeConversion(converter);

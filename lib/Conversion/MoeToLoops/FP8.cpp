@@ -2,6 +2,9 @@
 
 #include "FP8.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/bit.h"
+
 #include <limits>
 
 using namespace mlir;
@@ -33,7 +36,8 @@ Value mlir::moe::loops::encodeE4M3FN(LoopEmitter &e, Value x) {
   return arith::TruncIOp::create(b, b.getI8Type(), code);
 }
 
-Value mlir::moe::loops::decodeE4M3FN(LoopEmitter &e, Value bits) {
+/// The bit arithmetic of a decode (no table: an op outside a module).
+static Value decodeArithmetic(LoopEmitter &e, Value bits) {
   ImplicitLocOpBuilder &b = e.builder();
   auto i32 = [&](int64_t v) { return e.i32(v); };
   Value u = arith::ExtUIOp::create(b, b.getI32Type(), bits);
@@ -53,6 +57,46 @@ Value mlir::moe::loops::decodeE4M3FN(LoopEmitter &e, Value bits) {
   Value nan = e.cmpi(arith::CmpIPredicate::eq, e.andi(u, i32(0x7F)), i32(0x7F));
   magnitude = e.select(nan, i32(0x7FC00000), magnitude);
   return arith::BitcastOp::create(b, b.getF32Type(), e.ori(magnitude, sign));
+}
+
+/// The module's table of the 256 e4m3fn values (made on first use).
+static constexpr StringLiteral kDecodeTable = "moe_e4m3fn_values";
+
+Value mlir::moe::loops::decodeE4M3FN(LoopEmitter &e, Value bits) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (!module)
+    return decodeArithmetic(e, bits);
+  // A table lookup keeps the IR of the FP8 loops small (a decode sits in
+  // their innermost loops); the table holds exactly the values the bit
+  // arithmetic gives (0x7F/0xFF: quiet NaN with the code's sign).
+  auto type = MemRefType::get({256}, b.getF32Type());
+  if (!SymbolTable::lookupSymbolIn(module, kDecodeTable)) {
+    SmallVector<float> values;
+    for (unsigned code = 0; code < 256; ++code) {
+      uint32_t exponent = (code >> 3) & 0xF, mantissa = code & 7;
+      uint32_t magnitude =
+          exponent
+              ? ((exponent + 120) << 23) | (mantissa << 20)
+              : llvm::bit_cast<uint32_t>(static_cast<float>(mantissa) / 512.0f);
+      if ((code & 0x7F) == 0x7F)
+        magnitude = 0x7FC00000;
+      values.push_back(
+          llvm::bit_cast<float>(magnitude | ((code & 0x80) << 24)));
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    memref::GlobalOp::create(
+        b, b.getStringAttr(kDecodeTable), b.getStringAttr("private"),
+        TypeAttr::get(type),
+        DenseElementsAttr::get(RankedTensorType::get({256}, b.getF32Type()),
+                               ArrayRef<float>(values)),
+        b.getUnitAttr(), IntegerAttr());
+  }
+  Value table = memref::GetGlobalOp::create(b, type, kDecodeTable);
+  Value index = arith::IndexCastUIOp::create(b, b.getIndexType(), bits);
+  return e.load(table, {index});
 }
 
 Value mlir::moe::loops::quantizeGroup(LoopEmitter &e, Value size,

@@ -142,6 +142,8 @@ static std::string dtypeName(Type type) {
     return "f32";
   if (type.isF64())
     return "f64";
+  if (isa<Float8E4M3FNType>(type))
+    return "f8E4M3FN";
   if (auto i = dyn_cast<IntegerType>(type))
     return "i" + std::to_string(i.getWidth());
   return "<unsupported>";

@@ -138,10 +138,16 @@ func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?
 // -----
 
 // The FP8 FFN: per 128-wide K block an f64 sum of decoded e4m3 products
-// (bits -> f32 with integer arithmetic, exact), rounded once to f32, times
+// (bits -> f32 through a table of the 256 values, exact), rounded once to f32, times
 // the row's scale, times the weight block's scale [e, n / 128, b], added to
 // the f32 accumulator; h rounded to bf16, then quantised per 128 for the
 // down projection, whose scales are h's and the down blocks'.
+// The 256 e4m3fn values, one table per module (a decode is a lookup),
+// little-endian f32 bits: 0, 2^-9, 2^-8, ...; 448 (0x43E00000), NaN
+// (0x7FC00000) at 0x7F, -0 at 0x80, ... and a negative NaN at 0xFF.
+// CHECK: memref.global "private" constant @moe_e4m3fn_values : memref<256xf32> = dense<"0x000000000000003B0000803B0000C03B
+// CHECK-SAME: 0000E0430000C07F00000080000000BB
+// CHECK-SAME: 0000E0C30000C0FF">
 // CHECK-LABEL: func.func @fp8_ffn
 // CHECK-DAG: %[[X:.+]] = bufferization.to_buffer %arg0 read_only : tensor<?x256xf8E4M3FN> to memref<?x256xf8E4M3FN>
 // CHECK-DAG: %[[XS:.+]] = bufferization.to_buffer %arg1 read_only : tensor<?x2xf32> to memref<?x2xf32>
@@ -160,8 +166,10 @@ func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?
 // CHECK: %[[G:.+]] = scf.for %[[B:.+]] = {{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (f32) {
 // CHECK: %[[SUM:.+]] = scf.for {{.+}} -> (f64) {
 // CHECK: memref.load %[[GU]][%[[E]], %[[N]], %{{.+}}] : memref<2x256x256xf8E4M3FN>
-// CHECK: arith.bitcast %{{.+}} : f8E4M3FN to i8
-// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK: %[[BITS:.+]] = arith.bitcast %{{.+}} : f8E4M3FN to i8
+// CHECK: %[[TABLE:.+]] = memref.get_global @moe_e4m3fn_values : memref<256xf32>
+// CHECK: %[[CODE:.+]] = arith.index_castui %[[BITS]] : i8 to index
+// CHECK: memref.load %[[TABLE]][%[[CODE]]] : memref<256xf32>
 // CHECK: arith.extf %{{.+}} : f32 to f64
 // CHECK: memref.load %[[X]][%[[R]], %{{.+}}] : memref<?x256xf8E4M3FN>
 // CHECK: %[[P:.+]] = arith.mulf %{{.+}}, %{{.+}} : f64

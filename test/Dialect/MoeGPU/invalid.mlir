@@ -857,7 +857,7 @@ func.func @gemm_gather_pair(%a: tensor<?x64xbf16>, %w: tensor<8x128x64xbf16>, %t
   // expected-error @+1 {{'moegpu.grouped_gemm' op 'gather' takes the row-token map and the rows of A}}
   %0 = "moegpu.grouped_gemm"(%a, %w, %t, %rt, %R, %o) <{
       config = #moegpu.gemm<mma_sync, tile = [128, 128, 32], stages = 3, store = registers>,
-      epilogue = #moegpu.gemm_epilogue<none>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 1>}>
+      epilogue = #moegpu.gemm_epilogue<none>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 1, 1>}>
       : (tensor<?x64xbf16>, tensor<8x128x64xbf16>, tensor<?x4xi32>, tensor<?xi32>, index, tensor<?x128xbf16>)
       -> tensor<?x128xbf16>
   return
@@ -1175,5 +1175,162 @@ func.func @zero_scalar_rows(%b: tensor<f32>) {
 func.func @zero_two_inits(%a: tensor<4xf32>, %b: tensor<4xf32>, %r: index) {
   // expected-error @+1 {{'moegpu.zero' op expects 1 init operands, got 2}}
   %0:2 = moegpu.zero rows(%r) outs(%a, %b : tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// FP8: moegpu.quantize, the FP8 grouped GEMM, the FP8 tile
+//===----------------------------------------------------------------------===//
+
+func.func @quantize_width(%x: tensor<?x200xbf16>, %q: tensor<?x200xf8E4M3FN>, %s: tensor<?x2xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op rows of 200 are not whole groups of 128}}
+  %0:2 = moegpu.quantize %x rows(%R) grid = persistent outs(%q, %s : tensor<?x200xf8E4M3FN>, tensor<?x2xf32>)
+      : tensor<?x200xbf16> -> tensor<?x200xf8E4M3FN>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_values_type(%x: tensor<?x256xbf16>, %q: tensor<?x256xi8>, %s: tensor<?x2xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op 'values' has element type 'i8', expected 'f8E4M3FN'}}
+  %0:2 = moegpu.quantize %x rows(%R) grid = persistent outs(%q, %s : tensor<?x256xi8>, tensor<?x2xf32>)
+      : tensor<?x256xbf16> -> tensor<?x256xi8>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scales(%x: tensor<?x256xbf16>, %q: tensor<?x256xf8E4M3FN>, %s: tensor<?x4xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op 'scales' dim 1 (4) must equal the groups per row (2)}}
+  %0:2 = moegpu.quantize %x rows(%R) grid = persistent outs(%q, %s : tensor<?x256xf8E4M3FN>, tensor<?x4xf32>)
+      : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_rows(%x: tensor<4x256xbf16>, %q: tensor<8x256xf8E4M3FN>, %s: tensor<8x2xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op 'values' dim 0 (8) must equal 'input' dim 0 (4)}}
+  %0:2 = moegpu.quantize %x rows(%R) grid = persistent outs(%q, %s : tensor<8x256xf8E4M3FN>, tensor<8x2xf32>)
+      : tensor<4x256xbf16> -> tensor<8x256xf8E4M3FN>, tensor<8x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_gather_pair(%x: tensor<?x256xbf16>, %tok: tensor<?xi32>, %q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op 'gather' takes the row-token map and the offsets}}
+  %0:2 = "moegpu.quantize"(%x, %tok, %R, %q, %s) <{grid = #moegpu.grid<persistent>,
+      operandSegmentSizes = array<i32: 1, 1, 0, 1, 2>}>
+      : (tensor<?x256xbf16>, tensor<?xi32>, index, tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>)
+  return
+}
+
+// -----
+
+func.func @quantize_row_token(%x: tensor<?x256xbf16>, %tok: tensor<?xi64>, %off: tensor<9xi32>, %q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %R: index) {
+  // expected-error @+1 {{'moegpu.quantize' op 'row_token' has element type 'i64', expected 'i32'}}
+  %0:2 = moegpu.quantize %x gather %tok offsets %off rows(%R) grid = persistent outs(%q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>)
+      : tensor<?x256xbf16>, tensor<?xi64>, tensor<9xi32> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_scale_pair(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x128x256xf8E4M3FN>, %t: tensor<?x4xi32>, %o: tensor<?x128xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op 'scales' takes A's and W's}}
+  %0 = "moegpu.grouped_gemm"(%a, %w, %t, %as, %R, %o) <{
+      config = #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers>,
+      epilogue = #moegpu.gemm_epilogue<none>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 1, 1>}>
+      : (tensor<?x256xf8E4M3FN>, tensor<8x128x256xf8E4M3FN>, tensor<?x4xi32>, tensor<?x2xf32>, index, tensor<?x128xbf16>)
+      -> tensor<?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_weight_type(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x128x256xbf16>, %ws: tensor<8x1x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x128xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op 'weight' has element type 'bf16', expected 'f8E4M3FN'}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x128xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x128x256xbf16> scales tensor<?x2xf32>, tensor<8x1x2xf32>, tensor<?x4xi32> -> tensor<?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_needs_scales(%a: tensor<?x256xf8E4M3FN>, %w: tensor<8x128x256xf8E4M3FN>, %t: tensor<?x4xi32>, %o: tensor<?x128xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op e4m3 operands need their block scales ('scales')}}
+  %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x128xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x128x256xf8E4M3FN>, tensor<?x4xi32> -> tensor<?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_k_blocks(%a: tensor<?x192xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x128x192xf8E4M3FN>, %ws: tensor<8x1x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x128xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op an FP8 reduction (192) is whole blocks of 128}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x128xbf16>) : tensor<?x192xf8E4M3FN>, tensor<8x128x192xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x1x2xf32>, tensor<?x4xi32> -> tensor<?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_a_scales(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x3xf32>, %w: tensor<8x128x256xf8E4M3FN>, %ws: tensor<8x1x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x128xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op 'a_scales' dim 1 (3) must equal the K blocks (2)}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x128xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x128x256xf8E4M3FN> scales tensor<?x3xf32>, tensor<8x1x2xf32>, tensor<?x4xi32> -> tensor<?x128xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_w_scales(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x256x256xf8E4M3FN>, %ws: tensor<8x1x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x256xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op 'w_scales' dim 1 (1) must equal the 128-row blocks of the weights (2)}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x256xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x1x2xf32>, tensor<?x4xi32> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_tile(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x256x256xf8E4M3FN>, %ws: tensor<8x2x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x256xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op an FP8 GEMM runs on wgmma with tile [128, 128, 128], no split-K, storing from registers}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = registers> epilogue none
+      outs(%o : tensor<?x256xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x2x2xf32>, tensor<?x4xi32> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_bf16_with_fp8_tile(%a: tensor<?x256xbf16>, %w: tensor<8x256x256xbf16>, %t: tensor<?x4xi32>, %o: tensor<?x256xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op the [128, 128, 128] tile is the FP8 GEMM's; bf16 operands take the wgmma tiles of 64 of K}}
+  %0 = moegpu.grouped_gemm %a, %w tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+      outs(%o : tensor<?x256xbf16>) : tensor<?x256xbf16>, tensor<8x256x256xbf16>, tensor<?x4xi32> -> tensor<?x256xbf16>
+  return
+}
+
+// -----
+
+func.func @fp8_tile_stages() attributes {
+  // expected-error @+1 {{the FP8 wgmma GEMM takes 2 to 8 stages, got 9}}
+  a = #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 9, store = registers>} {
+  return
+}
+
+// -----
+
+func.func @fp8_tile_store() attributes {
+  // expected-error @+1 {{the FP8 wgmma GEMM stores from registers and does not split K}}
+  a = #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 4, store = tma>} {
   return
 }

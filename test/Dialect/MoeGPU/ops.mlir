@@ -367,6 +367,37 @@ func.func @gemm_gate_up(%a: tensor<?x7168xbf16>, %w: tensor<256x4096x7168xbf16>,
   return %h : tensor<?x2048xbf16>
 }
 
+// FP8: e4m3 rows and weights with their block scales, the FP8 tile.
+// CHECK-LABEL: func.func @gemm_fp8
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<?x7168xf8E4M3FN>, %[[AS:[^:]+]]: tensor<?x56xf32>, %[[W:[^:]+]]: tensor<256x4096x7168xf8E4M3FN>, %[[WS:[^:]+]]: tensor<256x32x56xf32>
+func.func @gemm_fp8(%a: tensor<?x7168xf8E4M3FN>, %as: tensor<?x56xf32>, %w: tensor<256x4096x7168xf8E4M3FN>,
+                    %ws: tensor<256x32x56xf32>, %tiles: tensor<?x4xi32>, %o: tensor<?x2048xbf16>,
+                    %R: index) -> tensor<?x2048xbf16> {
+  // CHECK: %out = moegpu.grouped_gemm %[[A]], %[[W]] scales %[[AS]], %[[WS]] tiles %{{.+}} rows(%{{.+}}) #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue silu_mul outs(%{{.+}} : tensor<?x2048xbf16>) : tensor<?x7168xf8E4M3FN>, tensor<256x4096x7168xf8E4M3FN> scales tensor<?x56xf32>, tensor<256x32x56xf32>, tensor<?x4xi32> -> tensor<?x2048xbf16>
+  %h = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %tiles rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue silu_mul
+      outs(%o : tensor<?x2048xbf16>)
+      : tensor<?x7168xf8E4M3FN>, tensor<256x4096x7168xf8E4M3FN> scales tensor<?x56xf32>,
+        tensor<256x32x56xf32>, tensor<?x4xi32> -> tensor<?x2048xbf16>
+  return %h : tensor<?x2048xbf16>
+}
+
+// act_quant, in place and gathering through a permute's row map.
+// CHECK-LABEL: func.func @quantize
+func.func @quantize(%x: tensor<?x7168xbf16>, %tok: tensor<?xi32>, %off: tensor<257xi32>,
+                    %q: tensor<?x7168xf8E4M3FN>, %s: tensor<?x56xf32>, %T: index, %R: index)
+    -> (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>) {
+  // CHECK: %values, %scales = moegpu.quantize %{{.+}} rows(%{{.+}}) grid = persistent outs(%{{.+}}, %{{.+}} : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>) : tensor<?x7168xbf16> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  %q1, %s1 = moegpu.quantize %x rows(%T) grid = persistent
+      outs(%q, %s : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>)
+      : tensor<?x7168xbf16> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  // CHECK: %values_0, %scales_1 = moegpu.quantize %{{.+}} gather %{{.+}} offsets %{{.+}} rows(%{{.+}}) ue8m0 grid = persistent outs(%{{.+}}, %{{.+}} : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>) : tensor<?x7168xbf16>, tensor<?xi32>, tensor<257xi32> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  %q2, %s2 = moegpu.quantize %x gather %tok offsets %off rows(%R) ue8m0 grid = persistent
+      outs(%q, %s : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>)
+      : tensor<?x7168xbf16>, tensor<?xi32>, tensor<257xi32> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  return %q1, %s1, %q2, %s2 : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+}
+
 // The gathering form: GEMM row r reads A row row_token[r] (A has a_rows rows).
 // CHECK-LABEL: func.func @gemm_gather
 // CHECK-SAME: (%[[X:[^:]+]]: tensor<?x7168xbf16>, %[[W:[^:]+]]: tensor<256x4096x7168xbf16>, %[[TILES:[^:]+]]: tensor<?x4xi32>, %[[RT:[^:]+]]: tensor<?xi32>, %[[O:[^:]+]]: tensor<?x2048xbf16>, %[[T:[^:]+]]: index, %[[R:[^:]+]]: index)

@@ -1,7 +1,7 @@
-func.func @fp8_layer(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>,
-                     %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) -> tensor<?x256xbf16> {
-  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2
-      : (tensor<?x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>,
-         tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<?x256xbf16>
-  return %y : tensor<?x256xbf16>
+func.func @fp8_permute_of_arguments(%q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %ids: tensor<?x2xi32>,
+                                    %w: tensor<?x2xf32>) -> tensor<?x256xf8E4M3FN> {
+  %rows, %map, %off, %rs = moe.permute %q scales %s, %ids, %w
+      : (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xf32>)
+        -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<9xi32>, tensor<?x2xf32>)
+  return %rows : tensor<?x256xf8E4M3FN>
 }

@@ -215,6 +215,29 @@ func.func @gemm_gate_up(%a: tensor<?x7168xbf16>, %w: tensor<256x4096x7168xbf16>,
   return %h : tensor<?x2048xbf16>
 }
 
+func.func @gemm_fp8(%a: tensor<?x7168xf8E4M3FN>, %as: tensor<?x56xf32>, %w: tensor<256x4096x7168xf8E4M3FN>,
+                    %ws: tensor<256x32x56xf32>, %tiles: tensor<?x4xi32>, %o: tensor<?x2048xbf16>,
+                    %R: index) -> tensor<?x2048xbf16> {
+  %h = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %tiles rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue silu_mul
+      outs(%o : tensor<?x2048xbf16>)
+      : tensor<?x7168xf8E4M3FN>, tensor<256x4096x7168xf8E4M3FN> scales tensor<?x56xf32>,
+        tensor<256x32x56xf32>, tensor<?x4xi32> -> tensor<?x2048xbf16>
+  return %h : tensor<?x2048xbf16>
+}
+
+func.func @quantize(%x: tensor<?x7168xbf16>, %tok: tensor<?xi32>, %off: tensor<257xi32>,
+                    %q: tensor<?x7168xf8E4M3FN>, %s: tensor<?x56xf32>, %T: index, %R: index)
+    -> (tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>) {
+  %q1, %s1 = moegpu.quantize %x rows(%T) grid = persistent
+      outs(%q, %s : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>)
+      : tensor<?x7168xbf16> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  %q2, %s2 = moegpu.quantize %x gather %tok offsets %off rows(%R) ue8m0 grid = persistent
+      outs(%q, %s : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>)
+      : tensor<?x7168xbf16>, tensor<?xi32>, tensor<257xi32> -> tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+  return %q1, %s1, %q2, %s2 : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>, tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>
+}
+
 func.func @gemm_gather(%x: tensor<?x7168xbf16>, %w: tensor<256x4096x7168xbf16>, %tiles: tensor<?x4xi32>,
                        %rt: tensor<?xi32>, %o: tensor<?x2048xbf16>, %T: index, %R: index) -> tensor<?x2048xbf16> {
   %h = moegpu.grouped_gemm %x, %w tiles %tiles gather %rt a_rows(%T) rows(%R)

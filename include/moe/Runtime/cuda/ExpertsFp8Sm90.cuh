@@ -1,4 +1,5 @@
-//===- ExpertsFp8Sm90.cuh - FP8 block-scaled expert GEMMs -------*- CUDA -*-===//
+//===- ExpertsFp8Sm90.cuh - FP8 block-scaled expert GEMMs -------*- CUDA
+//-*-===//
 //
 // DeepSeek-V3's FP8 experts (spec section 10) on sm_90a:
 //  * quantizeRowsKernel: act_quant of bf16/f16/f32 rows, one warp per
@@ -36,7 +37,7 @@ namespace moe {
 namespace cuda {
 
 /// FP8 blocks: 128x128 weight blocks, 128-wide activation groups.
-constexpr int kFp8Block = 128;
+constexpr int kFp8Block = limits::Fp8Block;
 
 //===----------------------------------------------------------------------===//
 // e4m3fn and act_quant
@@ -67,9 +68,9 @@ __device__ __forceinline__ uint8_t encodeE4M3FN(float x) {
 /// The exact f32 value of e4m3fn bits (0x7F/0xFF: NaN).
 __device__ __forceinline__ float decodeE4M3FN(uint8_t bits) {
   const uint32_t u = bits, e = (u >> 3) & 0xfu, m = u & 7u;
-  uint32_t magnitude = e == 0 ? __float_as_uint(__fmul_rn(
-                                    static_cast<float>(m), 1.0f / 512.0f))
-                              : ((e + 120u) << 23) | (m << 20);
+  uint32_t magnitude =
+      e == 0 ? __float_as_uint(__fmul_rn(static_cast<float>(m), 1.0f / 512.0f))
+             : ((e + 120u) << 23) | (m << 20);
   if ((u & 0x7fu) == 0x7fu)
     magnitude = 0x7fc00000u;
   return __uint_as_float(magnitude | ((u & 0x80u) << 24));
@@ -96,25 +97,28 @@ __device__ __forceinline__ float quantScale(float amax, bool ue8m0) {
 /// signs the NaNs it makes.
 __device__ __forceinline__ float quantQuotient(float x, float s) {
   const float q = __fdiv_rn(x, s);
-  return q != q ? __uint_as_float(0x7fc00000u | (__float_as_uint(x) &
-                                                 0x80000000u))
-                : q;
+  return q != q
+             ? __uint_as_float(0x7fc00000u | (__float_as_uint(x) & 0x80000000u))
+             : q;
 }
 
 /// One warp per (row, group of 128) of `rows` rows of W elements: values
-/// [rows, W] e4m3fn bits and scales [rows, W / 128]. With rowSource, row r
-/// quantises input row rowSource[r], and rows whose source is negative
-/// (dropped, or past the last kept row) get zero values and a zero scale,
-/// as the reference's quantise-then-permute leaves them.
+/// [rows, W] e4m3fn bits and scales [rows, W / 128]. With rowSource (the
+/// permute's row_token), row r quantises input row rowSource[r]; rows from
+/// offsets[experts] on (no expert's: rowSource holds nothing there) and
+/// rows whose source is negative get zero values and a zero scale, as the
+/// reference's quantise-then-permute leaves them.
 template <typename In, int W, bool Ue8m0>
 __global__ void __launch_bounds__(256)
     quantizeRowsKernel(const In *__restrict__ input,
-                       const int32_t *__restrict__ rowSource, int64_t rows,
-                       uint8_t *__restrict__ values,
+                       const int32_t *__restrict__ rowSource,
+                       const int32_t *__restrict__ offsets, int experts,
+                       int64_t rows, uint8_t *__restrict__ values,
                        float *__restrict__ scales) {
   static_assert(W % kFp8Block == 0, "whole groups of 128");
   constexpr int Groups = W / kFp8Block;
   chainedStart();
+  const int64_t kept = rowSource && offsets ? offsets[experts] : rows;
   const int lane = threadIdx.x % kWarpSize;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * (256 / kWarpSize);
   for (int64_t job = blockIdx.x * (256 / kWarpSize) + threadIdx.x / kWarpSize;
@@ -123,7 +127,7 @@ __global__ void __launch_bounds__(256)
     const int g = static_cast<int>(job % Groups);
     int64_t source = r;
     if (rowSource)
-      source = rowSource[r];
+      source = r < kept ? rowSource[r] : -1;
     uint8_t *out = values + r * W + g * kFp8Block + 4 * lane;
     if (source < 0) {
       *reinterpret_cast<uint32_t *>(out) = 0u;
@@ -159,6 +163,7 @@ __global__ void __launch_bounds__(256)
 /// Launches quantizeRowsKernel on a grid that fills the device.
 template <typename In, int W, bool Ue8m0>
 inline cudaError_t launchQuantizeRows(const In *input, const int32_t *rowSource,
+                                      const int32_t *offsets, int experts,
                                       int64_t rows, uint8_t *values,
                                       float *scales, cudaStream_t stream) {
   if (reinterpret_cast<uintptr_t>(input) % (4 * sizeof(In)) ||
@@ -174,7 +179,7 @@ inline cudaError_t launchQuantizeRows(const In *input, const int32_t *rowSource,
   if (err != cudaSuccess)
     return err;
   return launchChained(kernel, static_cast<int64_t>(grid), 256, stream, input,
-                       rowSource, rows, values, scales);
+                       rowSource, offsets, experts, rows, values, scales);
 }
 
 //===----------------------------------------------------------------------===//
@@ -185,7 +190,8 @@ inline cudaError_t launchQuantizeRows(const In *input, const int32_t *rowSource,
 /// W[e(r),n,k]) · aScales[r, b] · wScales[e(r), n / 128, b] over E experts,
 /// N output columns, K the reduction (a multiple of 128); Dual: W holds 2N
 /// rows per expert (gate, then up) and the output is silu(gate) · up.
-template <typename Out_, int E_, int N_, int K_, bool Dual_> struct Fp8GemmSpec {
+template <typename Out_, int E_, int N_, int K_, bool Dual_>
+struct Fp8GemmSpec {
   using Out = Out_;
   static constexpr int E = E_, N = N_, K = K_;
   static constexpr bool Dual = Dual_;
@@ -195,7 +201,9 @@ template <typename Out_, int E_, int N_, int K_, bool Dual_> struct Fp8GemmSpec 
       static_cast<int>((WeightRows + kFp8Block - 1) / kFp8Block);
   /// 128-row tiles, two consumer warpgroups of 64 rows and a producer; 128
   /// weight rows (Dual: 64 gate, 64 up); one 128-byte K block per stage.
-  static constexpr int BM = 128, BN = 128, BK = kFp8Block;
+  static constexpr int BM = limits::Fp8TileRows, BN = limits::Fp8TileCols,
+                       BK = kFp8Block;
+  static_assert(BM == 128 && BN == 128, "two consumers on m64n128");
   static constexpr int Consumers = 2, Threads = 128 * (Consumers + 1);
   static constexpr int OutCols = Dual ? BN / 2 : BN;
   static constexpr int ColumnTiles = N / OutCols;
@@ -215,11 +223,11 @@ template <typename Out_, int E_, int N_, int K_, bool Dual_> struct Fp8GemmSpec 
 };
 
 /// The stages of the FP8 GEMM's ring that fit a wgmma target's shared
-/// memory, at most 8.
+/// memory (moegpu-configure picks the same), at most Fp8MaxStages.
 template <class G> constexpr int fp8Stages() {
-  int s = (wgmmaSharedBytes() - limits::WgmmaSharedSlack) /
-          (G::StageBytes + 16);
-  return s > 8 ? 8 : s;
+  int s = (wgmmaSharedBytes() - limits::WgmmaSharedSlack - G::BM * 4) /
+          G::StageBytes;
+  return s > limits::Fp8MaxStages ? limits::Fp8MaxStages : s;
 }
 
 /// What the FP8 kernel takes: A and W as tensor maps, their scales, the
@@ -239,8 +247,10 @@ template <typename Out> struct Fp8Work {
 /// `accumulate` 0 overwrites d.
 __device__ __forceinline__ void wgmmaFp8M64N128(float (&d)[64], uint64_t a,
                                                 uint64_t b, int accumulate) {
-#define MOE_ACC4(i) "+f"(d[(i)]), "+f"(d[(i) + 1]), "+f"(d[(i) + 2]), "+f"(d[(i) + 3])
-#define MOE_ACC16(i) MOE_ACC4(i), MOE_ACC4((i) + 4), MOE_ACC4((i) + 8), MOE_ACC4((i) + 12)
+#define MOE_ACC4(i)                                                            \
+  "+f"(d[(i)]), "+f"(d[(i) + 1]), "+f"(d[(i) + 2]), "+f"(d[(i) + 3])
+#define MOE_ACC16(i)                                                           \
+  MOE_ACC4(i), MOE_ACC4((i) + 4), MOE_ACC4((i) + 8), MOE_ACC4((i) + 12)
   asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
                "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 "
                "{%0, %1, %2, %3, %4, %5, %6, %7, "
@@ -367,7 +377,8 @@ __global__ void __launch_bounds__(G::Threads, 1)
       // bound the tensor cores' block sums set).
 #pragma unroll
       for (int i = 0; i < 64; ++i) {
-        const float c = (i % 4) < 2 ? (i < 32 ? c00 : c01) : (i < 32 ? c10 : c11);
+        const float c =
+            (i % 4) < 2 ? (i < 32 ? c00 : c01) : (i < 32 ? c10 : c11);
         acc[i] = __fmaf_rn(block[i], c, acc[i]);
       }
     }
@@ -435,7 +446,11 @@ inline cudaError_t launchGemmFp8(int64_t numRows, const uint8_t *a,
                                  const float *aScales, const uint8_t *w,
                                  const float *wScales, const RowTile *tiles,
                                  typename G::Out *out, cudaStream_t stream) {
-  static_assert(Stages >= 2, "two stages fit");
+  static_assert(Stages >= 2 && Stages <= limits::Fp8MaxStages,
+                "2 to Fp8MaxStages stages");
+  static_assert(Stages * G::StageBytes + limits::WgmmaSharedSlack + G::BM * 4 <=
+                    wgmmaSharedBytes(),
+                "the stages fit the shared memory of a wgmma target");
   cudaError_t err = checkGemm(a, w, out);
   if (err != cudaSuccess)
     return err;

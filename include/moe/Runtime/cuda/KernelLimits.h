@@ -90,6 +90,14 @@ constexpr int WgmmaTileElements = 32768;
 constexpr int WgmmaMaxStages = 5;
 /// shared bytes of a wgmma block beside its stages (1024 to align the dynamic allocation, 80 of barriers) (param)
 constexpr int WgmmaSharedSlack = 1104;
+/// FP8 block: 128x128 weight blocks, 128-wide activation groups and K steps of the FP8 GEMM (a 128-byte swizzled row of e4m3) (multiple)
+constexpr int Fp8Block = 128;
+/// rows per block of the FP8 GEMM (two consumer warpgroups of 64) (param)
+constexpr int Fp8TileRows = 128;
+/// weight rows per block of the FP8 GEMM (gate/up: 64 + 64) (param)
+constexpr int Fp8TileCols = 128;
+/// TMA stages of the FP8 GEMM (max)
+constexpr int Fp8MaxStages = 8;
 /// threads per block of the kernel that zeroes unowned expert rows (param)
 constexpr int ZeroTailBlockSize = 256;
 /// blocks a split-K GEMM aims at: split while the blocks stay within it (param)
@@ -149,6 +157,10 @@ enum class Id {
   WgmmaTileElements,
   WgmmaMaxStages,
   WgmmaSharedSlack,
+  Fp8Block,
+  Fp8TileRows,
+  Fp8TileCols,
+  Fp8MaxStages,
   ZeroTailBlockSize,
   SplitTargetBlocks,
   SplitMaxSplits,
@@ -194,6 +206,10 @@ constexpr Limit kLimits[] = {
     {"WgmmaTileElements", 32768, Kind::Param, "accumulators per wgmma block (rows x weight rows: 128 x 256 or 256 x 128)"},
     {"WgmmaMaxStages", 5, Kind::Max, "TMA stages of the wgmma GEMM"},
     {"WgmmaSharedSlack", 1104, Kind::Param, "shared bytes of a wgmma block beside its stages (1024 to align the dynamic allocation, 80 of barriers)"},
+    {"Fp8Block", 128, Kind::Multiple, "FP8 block: 128x128 weight blocks, 128-wide activation groups and K steps of the FP8 GEMM (a 128-byte swizzled row of e4m3)"},
+    {"Fp8TileRows", 128, Kind::Param, "rows per block of the FP8 GEMM (two consumer warpgroups of 64)"},
+    {"Fp8TileCols", 128, Kind::Param, "weight rows per block of the FP8 GEMM (gate/up: 64 + 64)"},
+    {"Fp8MaxStages", 8, Kind::Max, "TMA stages of the FP8 GEMM"},
     {"ZeroTailBlockSize", 256, Kind::Param, "threads per block of the kernel that zeroes unowned expert rows"},
     {"SplitTargetBlocks", 128, Kind::Param, "blocks a split-K GEMM aims at: split while the blocks stay within it"},
     {"SplitMaxSplits", 8, Kind::Max, "splits of a split-K GEMM"},

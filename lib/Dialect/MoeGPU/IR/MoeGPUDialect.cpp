@@ -99,6 +99,8 @@ std::string mlir::moegpu::cElementTypeName(Type type) {
     return "bool";
   if (type.isInteger(8))
     return "int8_t";
+  if (isa<Float8E4M3FNType>(type))
+    return "uint8_t"; // e4m3 bits; the kernels decode them
   if (type.isInteger(32))
     return "int32_t";
   if (type.isInteger(64) || type.isIndex())
@@ -268,11 +270,23 @@ GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "the mma_sync GEMM does not split K";
     return success();
   }
+  // The FP8 GEMM's tile (the op says whether its operands are e4m3).
+  if (tile[0] == Fp8TileRows && tile[1] == Fp8TileCols && tile[2] == Fp8Block) {
+    if (stages < 2 || stages > Fp8MaxStages)
+      return emitError() << "the FP8 wgmma GEMM takes 2 to " << Fp8MaxStages
+                         << " stages, got " << stages;
+    if (store != GemmStore::registers || splitK)
+      return emitError() << "the FP8 wgmma GEMM stores from registers and "
+                            "does not split K";
+    return success();
+  }
   // Rows first: the division keeps a huge weight-row tile from overflowing.
   if (tile[2] != WgmmaTileK || (tile[0] != 128 && tile[0] != 256) ||
       tile[1] != WgmmaTileElements / tile[0])
     return emitError() << "the wgmma GEMM's tile is [128, 256, " << WgmmaTileK
-                       << "] or [256, 128, " << WgmmaTileK << "]";
+                       << "] or [256, 128, " << WgmmaTileK << "] (FP8: ["
+                       << Fp8TileRows << ", " << Fp8TileCols << ", " << Fp8Block
+                       << "])";
   if (stages < 2 || stages > WgmmaMaxStages)
     return emitError() << "the wgmma GEMM takes 2 to " << WgmmaMaxStages
                        << " stages, got " << stages;

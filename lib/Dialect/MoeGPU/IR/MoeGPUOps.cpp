@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -181,6 +182,7 @@ MOEGPU_KERNEL_COMMON(PermuteOp)
 MOEGPU_KERNEL_COMMON(CombineOp)
 MOEGPU_KERNEL_COMMON(TileMapOp)
 MOEGPU_KERNEL_COMMON(GroupedGemmOp)
+MOEGPU_KERNEL_COMMON(QuantizeOp)
 MOEGPU_KERNEL_COMMON(ZeroTailOp)
 MOEGPU_KERNEL_COMMON(CopyOp)
 MOEGPU_KERNEL_COMMON(ZeroOp)
@@ -644,12 +646,69 @@ SmallVector<StringRef> GroupedGemmOp::getInitNames() {
 }
 
 /// Shared memory of a wgmma block (the stages, the barriers and the source
-/// row of each tile row, 1 KB of slack to align the allocation).
-static int64_t wgmmaSharedBytes(GemmConfigAttr config) {
-  int64_t stageBytes =
-      (config.getTileRows() + config.getTileCols()) * config.getTileK() * 2;
+/// row of each tile row, 1 KB of slack to align the allocation); operands
+/// of `elementBytes` bytes.
+static int64_t wgmmaSharedBytes(GemmConfigAttr config, int64_t elementBytes) {
+  int64_t stageBytes = (config.getTileRows() + config.getTileCols()) *
+                       config.getTileK() * elementBytes;
   return config.getStages() * stageBytes + limits::WgmmaSharedSlack +
          config.getTileRows() * 4;
+}
+
+/// The FP8 form of a grouped GEMM: e4m3 A and W with their block scales,
+/// on the wgmma kernel of ExpertsFp8Sm90.cuh (tile [128, 128, 128], no
+/// gather, split-K or TMA stores).
+static LogicalResult verifyFP8Gemm(GroupedGemmOp op) {
+  MLIRContext *ctx = op.getContext();
+  Type f8 = Float8E4M3FNType::get(ctx), f32 = Float32Type::get(ctx);
+  Operation *o = op.getOperation();
+  if (!op.getAScales() || !op.getWScales())
+    return op.emitOpError(op.getAScales() || op.getWScales()
+                              ? "'scales' takes A's and W's"
+                              : "e4m3 operands need their block scales "
+                                "('scales')");
+  if (failed(expectType(o, "a", op.getA(), 2, {f8})) ||
+      failed(expectType(o, "weight", op.getWeight(), 3, {f8})) ||
+      failed(expectType(o, "a_scales", op.getAScales(), 2, {f32})) ||
+      failed(expectType(o, "w_scales", op.getWScales(), 3, {f32})))
+    return failure();
+  ShapedType a = shapeOf(op.getA()), w = shapeOf(op.getWeight());
+  ShapedType as = shapeOf(op.getAScales()), ws = shapeOf(op.getWScales());
+  for (unsigned d = 0; d < 3; ++d)
+    if (failed(expectStaticDim(o, {"weight", w, d},
+                               "the experts, weight rows and reduction")))
+      return failure();
+  int64_t k = w.getDimSize(2);
+  if (k % limits::Fp8Block != 0)
+    return op.emitOpError() << "an FP8 reduction (" << k
+                            << ") is whole blocks of " << limits::Fp8Block;
+  auto blocks = [](int64_t n) {
+    return (n + limits::Fp8Block - 1) / limits::Fp8Block;
+  };
+  if (failed(expectSameDim(o, {"a_scales", as, 0}, {"a", a, 0})) ||
+      failed(expectDimValue(o, {"a_scales", as, 1}, k / limits::Fp8Block,
+                            "the K blocks")) ||
+      failed(expectDimValue(o, {"w_scales", ws, 0}, w.getDimSize(0),
+                            "the experts")) ||
+      failed(expectDimValue(o, {"w_scales", ws, 1}, blocks(w.getDimSize(1)),
+                            "the 128-row blocks of the weights")) ||
+      failed(expectDimValue(o, {"w_scales", ws, 2}, k / limits::Fp8Block,
+                            "the K blocks")))
+    return failure();
+  GemmConfigAttr config = op.getConfig();
+  if (config.getFamily() != GemmFamily::wgmma ||
+      config.getTileRows() != limits::Fp8TileRows ||
+      config.getTileCols() != limits::Fp8TileCols ||
+      config.getTileK() != limits::Fp8Block || config.getSplitK() ||
+      config.getStore() != GemmStore::registers)
+    return op.emitOpError()
+           << "an FP8 GEMM runs on wgmma with tile [" << limits::Fp8TileRows
+           << ", " << limits::Fp8TileCols << ", " << limits::Fp8Block
+           << "], no split-K, storing from registers";
+  if (op.getRowToken())
+    return op.emitOpError("an FP8 GEMM does not gather (the quantisation "
+                          "does)");
+  return success();
 }
 
 LogicalResult GroupedGemmOp::verify() {
@@ -661,7 +720,18 @@ LogicalResult GroupedGemmOp::verify() {
   MLIRContext *ctx = getContext();
   Type bf16 = BFloat16Type::get(ctx), f32 = Float32Type::get(ctx);
   Type i32 = IntegerType::get(ctx, 32);
-  if (failed(expectType(op, "a", getA(), 2, {bf16})) ||
+  bool fp8 = getAScales() || getWScales() ||
+             isa<Float8E4M3FNType>(getElementTypeOrSelf(getA().getType()));
+  if (fp8 && failed(verifyFP8Gemm(*this)))
+    return failure();
+  if (!fp8 && config.getFamily() == GemmFamily::wgmma &&
+      config.getTileK() == limits::Fp8Block)
+    return emitOpError() << "the [" << limits::Fp8TileRows << ", "
+                         << limits::Fp8TileCols << ", " << limits::Fp8Block
+                         << "] tile is the FP8 GEMM's; bf16 operands take "
+                            "the wgmma tiles of "
+                         << limits::WgmmaTileK << " of K";
+  if ((!fp8 && failed(expectType(op, "a", getA(), 2, {bf16}))) ||
       failed(expectType(op, "tiles", getTiles(), 2, {i32})) ||
       failed(expectDimValue(op, {"tiles", shapeOf(getTiles()), 1}, 4,
                             "(expert, begin, end, chunk)")) ||
@@ -670,9 +740,10 @@ LogicalResult GroupedGemmOp::verify() {
   ShapedType a = shapeOf(getA()), w = shapeOf(getWeight());
   ShapedType out = shapeOf(getOutInit());
   if ((!w.hasRank() || w.getRank() != 2) &&
-      failed(expectType(op, "weight", getWeight(), 3, {bf16})))
+      failed(expectType(op, "weight", getWeight(), 3,
+                        {fp8 ? a.getElementType() : bf16})))
     return failure();
-  if (w.getElementType() != bf16)
+  if (!fp8 && w.getElementType() != bf16)
     return emitOpError() << "'weight' has element type " << w.getElementType()
                          << ", expected 'bf16'";
   unsigned rowsDim = w.getRank() - 2, kDim = w.getRank() - 1;
@@ -749,15 +820,58 @@ LogicalResult GroupedGemmOp::verify() {
     if (!target->wgmma)
       return emitOpError() << "the wgmma GEMM needs a target with wgmma; "
                            << target->name << " has none";
-    if (wgmmaSharedBytes(config) > target->maxSharedBytes)
+    int64_t bytes = wgmmaSharedBytes(config, fp8 ? 1 : 2);
+    if (bytes > target->maxSharedBytes)
       return emitOpError() << config.getStages() << " stages of "
                            << config.getTileRows() << " x "
-                           << config.getTileCols() << " tiles need "
-                           << wgmmaSharedBytes(config)
+                           << config.getTileCols() << " tiles need " << bytes
                            << " bytes of shared memory; " << target->name
                            << " has " << target->maxSharedBytes;
   }
   return success();
+}
+
+SmallVector<StringRef> QuantizeOp::getInitNames() {
+  return {"values", "scales"};
+}
+
+LogicalResult QuantizeOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyDestinationStyle(op, getInits(), 2)))
+    return failure();
+  MLIRContext *ctx = getContext();
+  Type i32 = IntegerType::get(ctx, 32), f32 = Float32Type::get(ctx);
+  Value values = getInits()[0], scales = getInits()[1];
+  if (failed(
+          expectType(op, "input", getInput(), 2,
+                     {f32, BFloat16Type::get(ctx), Float16Type::get(ctx)})) ||
+      failed(
+          expectType(op, "values", values, 2, {Float8E4M3FNType::get(ctx)})) ||
+      failed(expectType(op, "scales", scales, 2, {f32})))
+    return failure();
+  ShapedType x = shapeOf(getInput()), v = shapeOf(values), s = shapeOf(scales);
+  if (failed(expectStaticDim(op, {"input", x, 1}, "the row width")))
+    return failure();
+  int64_t width = x.getDimSize(1);
+  if (width % limits::Fp8Block != 0)
+    return emitOpError() << "rows of " << width << " are not whole groups of "
+                         << limits::Fp8Block;
+  if (failed(expectSameDim(op, {"values", v, 1}, {"input", x, 1})) ||
+      failed(expectSameDim(op, {"scales", s, 0}, {"values", v, 0})) ||
+      failed(expectDimValue(op, {"scales", s, 1}, width / limits::Fp8Block,
+                            "the groups per row")))
+    return failure();
+  if (static_cast<bool>(getRowToken()) != static_cast<bool>(getOffsets()))
+    return emitOpError("'gather' takes the row-token map and the offsets");
+  if (Value rowToken = getRowToken())
+    return failure(
+        failed(expectType(op, "row_token", rowToken, 1, {i32})) ||
+        failed(expectSameDim(op, {"row_token", shapeOf(rowToken), 0},
+                             {"values", v, 0})) ||
+        failed(expectType(op, "offsets", getOffsets(), 1, {i32})) ||
+        failed(expectStaticDim(op, {"offsets", shapeOf(getOffsets()), 0},
+                               "experts + 1")));
+  return expectSameDim(op, {"values", v, 0}, {"input", x, 0});
 }
 
 SmallVector<StringRef> ZeroTailOp::getInitNames() { return {"out"}; }

@@ -66,19 +66,34 @@ static StringRef operandName(Operation *op, unsigned index) {
           [&](auto) -> StringRef { return index == 0 ? "bias" : "counts"; })
       .Case<mlir::moe::ExpertFFNOp>(
           [&](mlir::moe::ExpertFFNOp ffn) -> StringRef {
-            if (index == 0)
-              return "rows";
-            bool routed = static_cast<bool>(ffn.getOffsets());
-            if (routed && index == 1)
-              return "offsets";
-            bool up = index == (routed ? 2u : 1u);
-            if (routed)
-              return up ? "gate_up" : "down";
-            return up ? "shared_gate_up" : "shared_down";
+            // The ODS operand group holding `index`: rows, row scales,
+            // offsets, gate_up, down, their scales.
+            static constexpr StringRef routed[] = {
+                "rows", "row_scales",     "offsets",    "gate_up",
+                "down", "gate_up_scales", "down_scales"};
+            static constexpr StringRef shared[] = {"rows",
+                                                   "row_scales",
+                                                   "offsets",
+                                                   "shared_gate_up",
+                                                   "shared_down",
+                                                   "shared_gate_up_scales",
+                                                   "shared_down_scales"};
+            for (unsigned group = 0; group < 7; ++group) {
+              auto [start, length] = ffn.getODSOperandIndexAndLength(group);
+              if (index >= start && index < start + length)
+                return ffn.getOffsets() ? routed[group] : shared[group];
+            }
+            return "";
           })
-      .Case<mlir::moe::PermuteOp>([&](auto) -> StringRef {
-        return index == 0 ? "input" : index == 1 ? "ids" : "weights";
+      .Case<mlir::moe::PermuteOp>([&](mlir::moe::PermuteOp p) -> StringRef {
+        if (index == 0)
+          return "input";
+        if (p.getScales() && index == 1)
+          return "scales";
+        unsigned rest = index - (p.getScales() ? 2 : 1);
+        return rest == 0 ? "ids" : "weights";
       })
+      .Case<mlir::moe::QuantizeOp>([](auto) -> StringRef { return "input"; })
       .Case<mlir::moe::CombineOp>([&](auto) -> StringRef {
         return index == 0   ? "expert_out"
                : index == 1 ? "row_map"
@@ -110,8 +125,13 @@ static StringRef resultName(OpResult result) {
                             : "is_token_in_rank";
       })
       .Case<mlir::moe::PermuteOp>([&](auto) -> StringRef {
-        return index == 0 ? "rows" : index == 1 ? "row_map" : "offsets";
+        return index == 0   ? "rows"
+               : index == 1 ? "row_map"
+               : index == 2 ? "offsets"
+                            : "row_scales";
       })
+      .Case<mlir::moe::QuantizeOp>(
+          [&](auto) -> StringRef { return index == 0 ? "values" : "scales"; })
       .Case<mlir::moe::CombineOp>([](auto) -> StringRef { return "output"; })
       .Case<mlir::moe::ExpertFFNOp>(
           [](auto) -> StringRef { return "expert_out"; })
@@ -135,7 +155,8 @@ static Value tokenOperand(Operation *op) {
   return llvm::TypeSwitch<Operation *, Value>(op)
       .Case<mlir::moe::GateOp, mlir::moe::ScoreOp, mlir::moe::RouteOp,
             mlir::moe::DispatchLayoutOp, mlir::moe::BalanceLossOp,
-            mlir::moe::BalanceLossGradOp, mlir::moe::ExpertCountsOp>(
+            mlir::moe::BalanceLossGradOp, mlir::moe::ExpertCountsOp,
+            mlir::moe::QuantizeOp>(
           [](Operation *o) { return o->getOperand(0); })
       .Case<mlir::moe::PermuteOp>(
           [](mlir::moe::PermuteOp p) { return p.getIds(); })
@@ -525,9 +546,50 @@ struct GemmBuilder {
     for (Value v : inits)
       types.push_back(v.getType());
     auto op = GroupedGemmOp::create(
-        b, loc, types, a, weight, tiles, rowToken, aRows, rows, inits, config,
+        b, loc, types, a, weight, tiles, rowToken, aRows, Value(), Value(),
+        rows, inits, config,
         shape.dual ? GemmEpilogue::silu_mul : GemmEpilogue::none);
     return op.getResult(0);
+  }
+
+  /// The block-scaled FP8 GEMM of e4m3 `a` and `weight` with their scales
+  /// into `out`: the FP8 tile, as many stages as the target's shared
+  /// memory holds.
+  Value gemmFP8(Value a, Value aScales, Value weight, Value wScales, bool dual,
+                Value out) {
+    int64_t stageBytes =
+        (limits::Fp8TileRows + limits::Fp8TileCols) * limits::Fp8Block;
+    int64_t stages =
+        std::min<int64_t>(limits::Fp8MaxStages,
+                          (options.target->maxSharedBytes -
+                           limits::WgmmaSharedSlack - limits::Fp8TileRows * 4) /
+                              stageBytes);
+    auto config = GemmConfigAttr::get(
+        b.getContext(), GemmFamily::wgmma,
+        {limits::Fp8TileRows, limits::Fp8TileCols, limits::Fp8Block}, stages,
+        GemmStore::registers, RegimesAttr());
+    return GroupedGemmOp::create(
+               b, loc, TypeRange{out.getType()}, a, weight, tiles, Value(),
+               Value(), aScales, wScales, rows, ValueRange{out}, config,
+               dual ? GemmEpilogue::silu_mul : GemmEpilogue::none)
+        .getResult(0);
+  }
+
+  /// act_quant of `rows` rows of `input` (with `rowToken`, gathered through
+  /// the permute's map): the e4m3 values and the f32 scales.
+  std::pair<Value, Value> quantize(Value input, bool ue8m0, Value rowToken,
+                                   Value offsets, Value numRows) {
+    int64_t width = cast<ShapedType>(input.getType()).getDimSize(1);
+    int64_t n = staticSize(numRows);
+    SmallVector<Value> inits = {
+        emptyTensor(b, loc, {n, width}, b.getType<Float8E4M3FNType>(), numRows),
+        emptyTensor(b, loc, {n, width / limits::Fp8Block}, b.getF32Type(),
+                    numRows)};
+    auto op = QuantizeOp::create(
+        b, loc, ValueRange(inits).getTypes(), input, rowToken, offsets, numRows,
+        inits, ue8m0 ? b.getUnitAttr() : UnitAttr(),
+        GridPolicyAttr::get(b.getContext(), GridPolicy::persistent));
+    return {op.getResult(0), op.getResult(1)};
   }
 
   /// The value of a regime table at `rows` rows.
@@ -811,10 +873,12 @@ struct GateToKernel : KernelPattern<mlir::moe::GateOp> {
 /// the rows no expert owns zeroed.
 struct ExpertFFNToKernel : KernelPattern<mlir::moe::ExpertFFNOp> {
   using KernelPattern::KernelPattern;
+  LogicalResult rewriteFP8(mlir::moe::ExpertFFNOp op,
+                           PatternRewriter &rewriter) const;
   LogicalResult matchAndRewrite(mlir::moe::ExpertFFNOp op,
                                 PatternRewriter &rewriter) const override {
     if (op.isFP8())
-      return failure(); // no FP8 kernels yet: diagnoseLeftovers says so
+      return rewriteFP8(op, rewriter);
     Location loc = op.getLoc();
     RankedTensorType rowsType = op.getRows().getType();
     Type elem = rowsType.getElementType();
@@ -843,12 +907,79 @@ struct ExpertFFNToKernel : KernelPattern<mlir::moe::ExpertFFNOp> {
   }
 };
 
+/// The FP8 FFN (ExpertsFp8Sm90.cuh): tile map, the block-scaled gate/up
+/// GEMM writing h = silu(gate) * up in the output type, h quantised per
+/// 128, the block-scaled down GEMM, unowned rows zeroed. wgmma targets
+/// only (diagnoseLeftovers names the requirement).
+LogicalResult ExpertFFNToKernel::rewriteFP8(mlir::moe::ExpertFFNOp op,
+                                            PatternRewriter &rewriter) const {
+  if (!options.target->wgmma || options.mmaOnly)
+    return failure();
+  Location loc = op.getLoc();
+  RankedTensorType rowsType = op.getRows().getType();
+  Type out = op.getType().getElementType();
+  int64_t experts = op.getGateUp().getType().getDimSize(0);
+  int64_t hidden = rowsType.getDimSize(1);
+  int64_t inter = op.getDown().getType().getDimSize(2);
+  Value rows = rowsOf(rewriter, loc, op.getRows(), numTokensOf(op));
+  GemmBuilder g{rewriter, loc, options, {}, {}};
+  g.tileMap(op.getOffsets(), experts, rows);
+  int64_t r = rowsType.getDimSize(0);
+  Value h = g.gemmFP8(op.getRows(), op.getRowScales(), op.getGateUp(),
+                      op.getGateUpScales(), /*dual=*/true,
+                      emptyTensor(rewriter, loc, {r, inter}, out, rows));
+  auto [hq, hs] = g.quantize(h, op.getUe8m0(), Value(), Value(), rows);
+  Value y = g.gemmFP8(hq, hs, op.getDown(), op.getDownScales(),
+                      /*dual=*/false,
+                      emptyTensor(rewriter, loc, {r, hidden}, out, rows));
+  if (Value offsets = op.getOffsets())
+    y = ZeroTailOp::create(
+            rewriter, loc, TypeRange{y.getType()}, offsets, rows, ValueRange{y},
+            GridPolicyAttr::get(rewriter.getContext(), GridPolicy::persistent))
+            .getResult(0);
+  rewriter.replaceOp(op, y);
+  return success();
+}
+
+/// moe.quantize (groups of 128) as the quantisation kernel.
+struct QuantizeToKernel : KernelPattern<mlir::moe::QuantizeOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult matchAndRewrite(mlir::moe::QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getGroup() != limits::Fp8Block)
+      return failure();
+    Location loc = op.getLoc();
+    Value rows = rowsOf(rewriter, loc, op.getInput(), numTokensOf(op));
+    GemmBuilder g{rewriter, loc, options, {}, {}};
+    auto [values, scales] =
+        g.quantize(op.getInput(), op.getUe8m0(), Value(), Value(), rows);
+    rewriter.replaceOp(op, {values, scales});
+    return success();
+  }
+};
+
+/// The input of an act_quant with groups of 128 that `values` are the
+/// e4m3 values of (moe.quantize, or the kernel it became), and its ue8m0.
+static std::optional<std::pair<Value, bool>> quantizedFrom(Value values) {
+  if (auto q = values.getDefiningOp<mlir::moe::QuantizeOp>())
+    if (q.getGroup() == limits::Fp8Block && values == q.getValues())
+      return std::make_pair(q.getInput(), q.getUe8m0());
+  if (auto q = values.getDefiningOp<QuantizeOp>())
+    if (!q.getRowToken() && values == q.getResult(0))
+      return std::make_pair(q.getInput(), q.getUe8m0());
+  return std::nullopt;
+}
+
 struct PermuteToKernel : KernelPattern<mlir::moe::PermuteOp> {
   using KernelPattern::KernelPattern;
   LogicalResult matchAndRewrite(mlir::moe::PermuteOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getScales())
-      return failure(); // e4m3 rows: no FP8 kernels yet
+    // e4m3 rows of an act_quant: the permute without its row copy, then
+    // the quantisation gathering the unquantised rows through its map
+    // (bitwise the same: act_quant works row by row).
+    std::optional<std::pair<Value, bool>> source;
+    if (op.getScales() && !(source = quantizedFrom(op.getInput())).has_value())
+      return failure();
     Location loc = op.getLoc();
     Type i32 = rewriter.getI32Type();
     RankedTensorType ids = op.getIds().getType();
@@ -870,19 +1001,31 @@ struct PermuteToKernel : KernelPattern<mlir::moe::PermuteOp> {
                    op.getDropPolicy() == mlir::moe::DropPolicy::probs;
     if (segment)
       inits.push_back(emptyTensor(rewriter, loc, {s}, i32, slots));
-    inits.push_back(emptyTensor(rewriter, loc, {s, hidden},
-                                op.getInput().getType().getElementType(),
-                                slots));
+    if (!source)
+      inits.push_back(emptyTensor(rewriter, loc, {s, hidden},
+                                  op.getInput().getType().getElementType(),
+                                  slots));
     SmallVector<Type> types;
     for (Value v : inits)
       types.push_back(v.getType());
     auto kernel = PermuteOp::create(
-        rewriter, loc, types, op.getInput(), op.getIds(), op.getWeights(), t,
-        inits, op.getCapacityFactorAttr(), op.getDropPolicyAttr(),
-        rewriter.getI64IntegerAttr(limits::PermuteFusedPlaceBlocks), UnitAttr(),
+        rewriter, loc, types, source ? source->first : op.getInput(),
+        op.getIds(), op.getWeights(), t, inits, op.getCapacityFactorAttr(),
+        op.getDropPolicyAttr(),
+        rewriter.getI64IntegerAttr(limits::PermuteFusedPlaceBlocks),
+        source ? rewriter.getUnitAttr() : UnitAttr(),
         GridPolicyAttr::get(rewriter.getContext(), GridPolicy::persistent));
-    rewriter.replaceOp(op, {kernel.getResults().back(), kernel.getResult(0),
-                            kernel.getResult(1)});
+    if (!source) {
+      rewriter.replaceOp(op, {kernel.getResults().back(), kernel.getResult(0),
+                              kernel.getResult(1)});
+      return success();
+    }
+    GemmBuilder g{rewriter, loc, options, {}, {}};
+    auto [values, scales] =
+        g.quantize(source->first, source->second, kernel.getResult(2),
+                   kernel.getResult(1), slots);
+    rewriter.replaceOp(
+        op, {values, kernel.getResult(0), kernel.getResult(1), scales});
     return success();
   }
 };
@@ -1051,7 +1194,8 @@ static LogicalResult bindOutputs(func::FuncOp func) {
 }
 
 /// A moe op left after the patterns has no kernel: say why.
-static LogicalResult diagnoseLeftovers(func::FuncOp func) {
+static LogicalResult diagnoseLeftovers(func::FuncOp func,
+                                       const Options &options) {
   LogicalResult result = success();
   func.walk(
       [&](Operation *op) {
@@ -1069,11 +1213,26 @@ static LogicalResult diagnoseLeftovers(func::FuncOp func) {
                  "balance losses from the statistics of the routing kernel "
                  "(losses whose scores come from a moe.score feeding a "
                  "moe.route, with compatible statistics)";
-        else if (llvm::any_of(op->getOperandTypes(), mlir::moe::isFP8) ||
-                 llvm::any_of(op->getResultTypes(), mlir::moe::isFP8))
+        else if (isa<mlir::moe::ExpertFFNOp>(op) &&
+                 cast<mlir::moe::ExpertFFNOp>(op).isFP8())
           op->emitOpError()
-              << "has no CUDA lowering for FP8 (e4m3) operands yet; the CPU "
-                 "reference (moe-lower-to-cpu) runs it";
+              << "has FP8 (e4m3) experts, whose CUDA GEMMs need wgmma: target "
+              << options.target->name
+              << (options.mmaOnly ? " with gemm-family=mma_sync" : "")
+              << " has no FP8 path (sm_90a: H100, H200); the CPU reference "
+                 "(moe-lower-to-cpu) runs it";
+        else if (isa<mlir::moe::QuantizeOp>(op))
+          op->emitOpError()
+              << "has no CUDA lowering for groups of "
+              << cast<mlir::moe::QuantizeOp>(op).getGroup()
+              << " (the kernel quantises groups of " << limits::Fp8Block << ")";
+        else if (isa<mlir::moe::PermuteOp>(op) &&
+                 cast<mlir::moe::PermuteOp>(op).getScales())
+          op->emitOpError()
+              << "has no CUDA lowering for e4m3 rows that are not the values "
+                 "of a moe.quantize with groups of "
+              << limits::Fp8Block
+              << " (the kernel quantises the rows it gathers)";
         else
           op->emitOpError() << "has no CUDA lowering";
       });
@@ -1145,10 +1304,9 @@ struct MoeGPUConfigurePass
                     TargetAttr::get(ctx, options.target->name));
 
     RewritePatternSet patterns(ctx);
-    patterns
-        .add<RouteToKernel, GateToKernel, ExpertFFNToKernel, PermuteToKernel,
-             CombineToKernel, DispatchLayoutToKernel, BiasUpdateToKernel>(
-            ctx, options);
+    patterns.add<RouteToKernel, GateToKernel, ExpertFFNToKernel,
+                 PermuteToKernel, CombineToKernel, DispatchLayoutToKernel,
+                 BiasUpdateToKernel, QuantizeToKernel>(ctx, options);
     GreedyRewriteConfig config;
     config.setUseTopDownTraversal(true);
     if (failed(applyPatternsGreedily(module, std::move(patterns), config)))
@@ -1160,7 +1318,7 @@ struct MoeGPUConfigurePass
         return signalPassFailure();
     }
     for (func::FuncOp func : launchers)
-      if (failed(diagnoseLeftovers(func)) || failed(bindOutputs(func)))
+      if (failed(diagnoseLeftovers(func, options)) || failed(bindOutputs(func)))
         return signalPassFailure();
     // The kernel ops' verifiers hold the kernels' limits (KernelLimits.td):
     // a size the kernels cannot take fails the pass here, located at the

@@ -36,15 +36,41 @@ namespace limits = ::moe::limits;
 // Index expressions: evaluation at a token count and the manifest grammar
 //===----------------------------------------------------------------------===//
 
+using EvaluationCache = llvm::DenseMap<Value, FailureOr<int64_t>>;
+
+static FailureOr<int64_t> evaluate(Value value, Value tokens, int64_t numTokens,
+                                   EvaluationCache &cache);
+
 /// The value of an index computation of the token count `tokens` at
 /// `numTokens` tokens (the arith ops the configuration makes sizes with).
+/// Sizes are DAGs (a running max reads the previous max twice): each value
+/// is evaluated once, or the work doubles with every buffer.
 static FailureOr<int64_t> evaluate(Value value, Value tokens,
                                    int64_t numTokens) {
+  EvaluationCache cache;
+  return evaluate(value, tokens, numTokens, cache);
+}
+
+static FailureOr<int64_t> evaluateOp(Operation *op, Value tokens,
+                                     int64_t numTokens, EvaluationCache &cache);
+
+static FailureOr<int64_t> evaluate(Value value, Value tokens, int64_t numTokens,
+                                   EvaluationCache &cache) {
   if (value == tokens)
     return numTokens;
+  auto it = cache.find(value);
+  if (it != cache.end())
+    return it->second;
   Operation *op = value.getDefiningOp();
-  if (!op)
-    return failure();
+  FailureOr<int64_t> result = op ? evaluateOp(op, tokens, numTokens, cache)
+                                 : FailureOr<int64_t>(failure());
+  cache.try_emplace(value, result);
+  return result;
+}
+
+static FailureOr<int64_t> evaluateOp(Operation *op, Value tokens,
+                                     int64_t numTokens,
+                                     EvaluationCache &cache) {
   if (auto c = dyn_cast<arith::ConstantOp>(op)) {
     if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
       return i.getValue().getSExtValue();
@@ -52,7 +78,7 @@ static FailureOr<int64_t> evaluate(Value value, Value tokens,
   }
   SmallVector<int64_t> args;
   for (Value operand : op->getOperands()) {
-    FailureOr<int64_t> v = evaluate(operand, tokens, numTokens);
+    FailureOr<int64_t> v = evaluate(operand, tokens, numTokens, cache);
     if (failed(v))
       return failure();
     args.push_back(*v);

@@ -124,24 +124,22 @@ func.func @many_experts(%z: tensor<?x1024xf32>) -> tensor<?x2xi32> {
 
 // -----
 
-// FP8 quantisation runs on the CPU reference only so far.
-func.func @quantize(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>) {
-  // expected-error @+1 {{'moe.quantize' op has no CUDA lowering}}
-  %q, %s = moe.quantize %x group = 128 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
-  return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+// The quantisation kernel takes groups of 128 (DeepSeek's block).
+func.func @quantize_group(%x: tensor<?x256xbf16>) -> (tensor<?x256xf8E4M3FN>, tensor<?x4xf32>) {
+  // expected-error @+1 {{'moe.quantize' op has no CUDA lowering for groups of 64 (the kernel quantises groups of 128)}}
+  %q, %s = moe.quantize %x group = 64 : tensor<?x256xbf16> -> tensor<?x256xf8E4M3FN>, tensor<?x4xf32>
+  return %q, %s : tensor<?x256xf8E4M3FN>, tensor<?x4xf32>
 }
 
 // -----
 
-// The FP8 layer expands into FP8 ops that have no kernels yet; each says so
-// and names the backend that runs it.
-func.func @fp8_layer(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>,
-                     %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) -> tensor<?x256xbf16> {
-  // expected-error @+3 {{'moe.quantize' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
-  // expected-error @+2 {{'moe.permute' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
-  // expected-error @+1 {{'moe.expert_ffn' op has no CUDA lowering for FP8 (e4m3) operands yet; the CPU reference (moe-lower-to-cpu) runs it}}
-  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2
-      : (tensor<?x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>,
-         tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<?x256xbf16>
-  return %y : tensor<?x256xbf16>
+// e4m3 rows the kernel did not quantise itself cannot be permuted on the
+// GPU: the permute's rows come from the quantisation that gathers them.
+func.func @fp8_permute_of_arguments(%q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %ids: tensor<?x2xi32>,
+                                    %w: tensor<?x2xf32>) -> tensor<?x256xf8E4M3FN> {
+  // expected-error @+1 {{'moe.permute' op has no CUDA lowering for e4m3 rows that are not the values of a moe.quantize with groups of 128 (the kernel quantises the rows it gathers)}}
+  %rows, %map, %off, %rs = moe.permute %q scales %s, %ids, %w
+      : (tensor<?x256xf8E4M3FN>, tensor<?x2xf32>, tensor<?x2xi32>, tensor<?x2xf32>)
+        -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<9xi32>, tensor<?x2xf32>)
+  return %rows : tensor<?x256xf8E4M3FN>
 }

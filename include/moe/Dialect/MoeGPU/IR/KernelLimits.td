@@ -126,6 +126,14 @@ def WgmmaMaxStages : KernelMax<5, "TMA stages of the wgmma GEMM">;
 def WgmmaSharedSlack : KernelParam<1104,
     "shared bytes of a wgmma block beside its stages (1024 to align the "
     "dynamic allocation, 80 of barriers)">;
+def Fp8Block : KernelMultiple<128,
+    "FP8 block: 128x128 weight blocks, 128-wide activation groups and K "
+    "steps of the FP8 GEMM (a 128-byte swizzled row of e4m3)">;
+def Fp8TileRows : KernelParam<128,
+    "rows per block of the FP8 GEMM (two consumer warpgroups of 64)">;
+def Fp8TileCols : KernelParam<128,
+    "weight rows per block of the FP8 GEMM (gate/up: 64 + 64)">;
+def Fp8MaxStages : KernelMax<8, "TMA stages of the FP8 GEMM">;
 def ZeroTailBlockSize : KernelParam<256,
     "threads per block of the kernel that zeroes unowned expert rows">;
 def SplitTargetBlocks : KernelParam<128,

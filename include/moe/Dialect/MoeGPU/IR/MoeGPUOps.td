@@ -366,6 +366,14 @@ def MoeGPU_GroupedGemmOp : MoeGPU_Op<"grouped_gemm", [AttrSizedOperandSegments]>
     input), otherwise row r. Inits: the output [rows, N], with a split-K
     configuration the f32 partial sums [max splits · rows, width].
 
+    FP8 (`ExpertsFp8Sm90.cuh`): e4m3 A and W with `scales`, A's per row
+    and 128-wide K block [rows, K/128] and W's per 128x128 block
+    [E, ceil(rows of W / 128), K/128] (f32): each K block's sum is promoted
+    into the f32 result with the row's and the weight block's scale
+    (`moe.expert_ffn`'s semantics; the tensor cores sum a block with fewer
+    bits, so the results are bounded, not bitwise). wgmma only, tile
+    [128, 128, 128], no gather, no split-K, stores from registers.
+
     ```mlir
     %h = moegpu.grouped_gemm %rows, %gate_up tiles %tiles rows(%R)
         #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = tma>
@@ -376,21 +384,26 @@ def MoeGPU_GroupedGemmOp : MoeGPU_Op<"grouped_gemm", [AttrSizedOperandSegments]>
   }];
   let arguments = (ins AnyShaped:$a, AnyShaped:$weight, AnyShaped:$tiles,
                        Optional<AnyShaped>:$row_token,
-                       Optional<Index>:$a_rows, Index:$rows,
+                       Optional<Index>:$a_rows,
+                       Optional<AnyShaped>:$a_scales,
+                       Optional<AnyShaped>:$w_scales, Index:$rows,
                        Variadic<AnyShaped>:$inits,
                        MoeGPU_GemmConfigAttr:$config,
                        MoeGPU_GemmEpilogueAttr:$epilogue);
   let assemblyFormat = [{
-    $a `,` $weight `tiles` $tiles (`gather` $row_token^ `a_rows` `(` $a_rows `)`)?
+    $a `,` $weight (`scales` $a_scales^ `,` $w_scales)? `tiles` $tiles
+    (`gather` $row_token^ `a_rows` `(` $a_rows `)`)?
     `rows` `(` $rows `)` qualified($config) `epilogue` custom<Keyword>($epilogue)
     `outs` `(` $inits `:` type($inits) `)` attr-dict `:` type($a) `,`
-    type($weight) `,` type($tiles) (`,` type($row_token)^)?
-    (`->` type($results)^)?
+    type($weight) (`scales` type($a_scales)^ `,` type($w_scales))? `,` type($tiles)
+    (`,` type($row_token)^)? (`->` type($results)^)?
   }];
   let extraClassDeclaration = kernelClassDeclaration # [{
     bool isDual() {
       return getEpilogue() == ::mlir::moegpu::GemmEpilogue::silu_mul;
     }
+    /// e4m3 operands with block scales.
+    bool isFP8() { return static_cast<bool>(getAScales()); }
     /// Experts: W is [E, rows, K], or [rows, K] for one expert.
     int64_t getNumExperts() {
       auto w = ::llvm::cast<::mlir::ShapedType>(getWeight().getType());
@@ -410,6 +423,35 @@ def MoeGPU_GroupedGemmOp : MoeGPU_Op<"grouped_gemm", [AttrSizedOperandSegments]>
     ::mlir::Value getPartialInit() {
       return getInits().size() > 1 ? getInits()[1] : ::mlir::Value();
     }
+  }];
+}
+
+def MoeGPU_QuantizeOp : MoeGPU_Op<"quantize", [AttrSizedOperandSegments]> {
+  let summary = "act_quant of rows: e4m3 values and per-128 scales";
+  let description = [{
+    `moe.quantize ... group = 128` as `quantizeRowsKernel`
+    (`ExpertsFp8Sm90.cuh`), one warp per row and group, bitwise the CPU
+    reference. With `gather`, row r quantises `input` row row_token[r] (the
+    permute's map: its copy and the quantisation in one pass); rows from
+    offsets[E] on belong to no expert and get zero values and scales.
+    Inits: the values [rows, W] (f8E4M3FN) and the scales [rows, W/128]
+    (f32).
+
+    ```mlir
+    %q, %s = moegpu.quantize %x gather %tok offsets %off rows(%R) ue8m0
+        grid = persistent outs(%0, %1 : tensor<?x7168xf8E4M3FN>, tensor<?x56xf32>)
+        : tensor<?x7168xbf16>, tensor<?xi32>, tensor<257xi32> -> ...
+    ```
+  }];
+  let arguments = (ins AnyShaped:$input, Optional<AnyShaped>:$row_token,
+                       Optional<AnyShaped>:$offsets, Index:$rows,
+                       Variadic<AnyShaped>:$inits, UnitAttr:$ue8m0,
+                       MoeGPU_GridPolicyAttr:$grid);
+  let assemblyFormat = [{
+    $input (`gather` $row_token^ `offsets` $offsets)? `rows` `(` $rows `)`
+    (`ue8m0` $ue8m0^)? `grid` `=` custom<Keyword>($grid)
+    `outs` `(` $inits `:` type($inits) `)` attr-dict `:` type($input)
+    (`,` type($row_token)^ `,` type($offsets))? (`->` type($results)^)?
   }];
 }
 
