@@ -14,6 +14,28 @@ using namespace mlir::moe::loops;
 
 namespace {
 
+/// body(ex, r) for each expert ex and each row r in [offsets[ex],
+/// offsets[ex+1]), the offsets clamped to [0, rows] so that malformed ones
+/// cannot reach out of bounds; without offsets one expert owns every row.
+void forEachExpertRow(LoopEmitter &e, Value offsets, int64_t numExperts,
+                      Value numRows, function_ref<void(Value, Value)> body) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value zero = e.idx(0);
+  auto clampRow = [&](Value r, Value lo) {
+    Value v = e.i32ToIndex(r);
+    v = arith::MaxSIOp::create(b, v, lo);
+    return arith::MinSIOp::create(b, v, numRows);
+  };
+  e.loop(zero, e.idx(numExperts), [&](Value ex) {
+    Value lo = zero, hi = numRows;
+    if (offsets) {
+      lo = clampRow(e.load(offsets, {ex}), zero);
+      hi = clampRow(e.load(offsets, {e.add(ex, e.idx(1))}), lo);
+    }
+    e.loop(lo, hi, [&](Value r) { body(ex, r); });
+  });
+}
+
 /// For each expert e and row r in [offsets[e], offsets[e+1]):
 /// h = round(silu(x·Wgᵀ) · (x·Wuᵀ)), y = round(h·Wdᵀ), silu(g) = g/(1+e^-g).
 /// Offsets are clamped to [0, rows] so malformed offsets cannot write out of
@@ -50,32 +72,19 @@ struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
             return {e.add(acc[0], prod)};
           })[0];
     };
-    auto clampRow = [&](Value r, Value lo) {
-      Value v = e.i32ToIndex(r);
-      v = arith::MaxSIOp::create(b, v, lo);
-      return arith::MinSIOp::create(b, v, numRows);
-    };
-
-    e.loop(zero, e.idx(numExperts), [&](Value ex) {
-      Value lo = zero, hi = numRows;
-      if (offsets) {
-        lo = clampRow(e.load(offsets, {ex}), zero);
-        hi = clampRow(e.load(offsets, {e.add(ex, e.idx(1))}), lo);
-      }
-      e.loop(lo, hi, [&](Value r) {
-        auto xr = [&](Value h) { return e.toF32(e.load(x, {r, h})); };
-        e.loop(zero, cI, [&](Value i) {
-          Value g = dot(r, gateUp, ex, i, hidden, xr);
-          Value u = dot(r, gateUp, ex, e.add(i, cI), hidden, xr);
-          Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
-          Value h = e.toF32(e.fromF32(e.mul(silu, u), elementType));
-          e.store(h, act, {i});
-        });
-        e.loop(zero, hidden, [&](Value h) {
-          Value y = dot(r, down, ex, h, cI,
-                        [&](Value i) { return e.load(act, {i}); });
-          e.store(e.fromF32(y, elementType), out, {r, h});
-        });
+    forEachExpertRow(e, offsets, numExperts, numRows, [&](Value ex, Value r) {
+      auto xr = [&](Value h) { return e.toF32(e.load(x, {r, h})); };
+      e.loop(zero, cI, [&](Value i) {
+        Value g = dot(r, gateUp, ex, i, hidden, xr);
+        Value u = dot(r, gateUp, ex, e.add(i, cI), hidden, xr);
+        Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
+        Value h = e.toF32(e.fromF32(e.mul(silu, u), elementType));
+        e.store(h, act, {i});
+      });
+      e.loop(zero, hidden, [&](Value h) {
+        Value y =
+            dot(r, down, ex, h, cI, [&](Value i) { return e.load(act, {i}); });
+        e.store(e.fromF32(y, elementType), out, {r, h});
       });
     });
     rewriter.replaceOp(op, e.toTensor(out, op.getType()));
@@ -142,44 +151,31 @@ struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
             return {e.add(acc[0], scaled)};
           })[0];
     };
-    auto clampRow = [&](Value r, Value lo) {
-      Value v = e.i32ToIndex(r);
-      v = arith::MaxSIOp::create(b, v, lo);
-      return arith::MinSIOp::create(b, v, numRows);
-    };
-
-    e.loop(zero, e.idx(numExperts), [&](Value ex) {
-      Value lo = zero, hi = numRows;
-      if (offsets) {
-        lo = clampRow(e.load(offsets, {ex}), zero);
-        hi = clampRow(e.load(offsets, {e.add(ex, e.idx(1))}), lo);
-      }
-      e.loop(lo, hi, [&](Value r) {
-        auto xr = [&](Value k) { return decode(x, {r, k}); };
-        auto xs = [&](Value kb) { return e.load(xScales, {r, kb}); };
-        e.loop(zero, cI, [&](Value i) {
-          Value g = dot(gateUp, gateUpScales, ex, i, hidden, xr, xs);
-          Value u = dot(gateUp, gateUpScales, ex, e.add(i, cI), hidden, xr, xs);
-          Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
-          e.store(e.toF32(e.fromF32(e.mul(silu, u), elementType)), act, {i});
-        });
-        e.loop(zero, e.idx(width / kFP8Block), [&](Value kb) {
-          Value base = e.mul(kb, block);
-          Value s = quantizeGroup(
-              e, block, [&](Value j) { return e.load(act, {e.add(base, j)}); },
-              [&](Value j, Value bits) {
-                e.store(decodeE4M3FN(e, bits), actQ, {e.add(base, j)});
-              },
-              op.getUe8m0());
-          e.store(s, actScales, {kb});
-        });
-        e.loop(zero, hidden, [&](Value h) {
-          Value y = dot(
-              down, downScales, ex, h, cI,
-              [&](Value k) { return e.load(actQ, {k}); },
-              [&](Value kb) { return e.load(actScales, {kb}); });
-          e.store(e.fromF32(y, elementType), out, {r, h});
-        });
+    forEachExpertRow(e, offsets, numExperts, numRows, [&](Value ex, Value r) {
+      auto xr = [&](Value k) { return decode(x, {r, k}); };
+      auto xs = [&](Value kb) { return e.load(xScales, {r, kb}); };
+      e.loop(zero, cI, [&](Value i) {
+        Value g = dot(gateUp, gateUpScales, ex, i, hidden, xr, xs);
+        Value u = dot(gateUp, gateUpScales, ex, e.add(i, cI), hidden, xr, xs);
+        Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
+        e.store(e.toF32(e.fromF32(e.mul(silu, u), elementType)), act, {i});
+      });
+      e.loop(zero, e.idx(width / kFP8Block), [&](Value kb) {
+        Value base = e.mul(kb, block);
+        Value s = quantizeGroup(
+            e, block, [&](Value j) { return e.load(act, {e.add(base, j)}); },
+            [&](Value j, Value bits) {
+              e.store(decodeE4M3FN(e, bits), actQ, {e.add(base, j)});
+            },
+            op.getUe8m0());
+        e.store(s, actScales, {kb});
+      });
+      e.loop(zero, hidden, [&](Value h) {
+        Value y = dot(
+            down, downScales, ex, h, cI,
+            [&](Value k) { return e.load(actQ, {k}); },
+            [&](Value kb) { return e.load(actScales, {kb}); });
+        e.store(e.fromF32(y, elementType), out, {r, h});
       });
     });
     rewriter.replaceOp(op, e.toTensor(out, op.getType()));

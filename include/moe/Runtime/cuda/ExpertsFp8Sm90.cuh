@@ -408,35 +408,6 @@ __global__ void __launch_bounds__(G::Threads, 1)
 #endif
 }
 
-/// The row-major [rows, k] e4m3 matrix at `data` as a tensor map of
-/// 128-byte x boxRows boxes with the 128-byte swizzle.
-inline cudaError_t encodeFp8OperandMap(CUtensorMap *map, const void *data,
-                                       int64_t rows, int64_t k, int boxRows) {
-  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
-    void *fn = nullptr;
-    cudaDriverEntryPointQueryResult found;
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
-                                         cudaEnableDefault,
-                                         &found) != cudaSuccess ||
-        found != cudaDriverEntryPointSuccess)
-      fn = nullptr;
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
-  }();
-  if (!encode)
-    return cudaErrorSymbolNotFound;
-  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k),
-                              static_cast<cuuint64_t>(rows)};
-  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k)};
-  const cuuint32_t box[2] = {128, static_cast<cuuint32_t>(boxRows)};
-  const cuuint32_t elementStrides[2] = {1, 1};
-  CUresult r =
-      encode(map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void *>(data),
-             dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
-}
-
 /// Launches the FP8 GEMM over numRows rows of `a` (e4m3 [numRows, K]) with
 /// aScales [numRows, K/128], weights w (e4m3 [E, WeightRows, K]) with
 /// wScales [E, ceil(WeightRows/128), K/128], whose tile map was built with
@@ -465,11 +436,12 @@ inline cudaError_t launchGemmFp8(int64_t numRows, const uint8_t *a,
   if (blocks > 0x7fffffff)
     return cudaErrorInvalidValue;
   Fp8Work<typename G::Out> work{};
-  err = encodeFp8OperandMap(&work.aMap, a, numRows, G::K, 64);
+  err = encodeOperandMap(&work.aMap, a, numRows, G::K, 64,
+                         CU_TENSOR_MAP_DATA_TYPE_UINT8, 1);
   if (err == cudaSuccess)
-    err = encodeFp8OperandMap(&work.wMap, w,
-                              static_cast<int64_t>(G::E) * G::WeightRows, G::K,
-                              G::BN / 2);
+    err = encodeOperandMap(&work.wMap, w,
+                           static_cast<int64_t>(G::E) * G::WeightRows, G::K,
+                           G::BN / 2, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1);
   if (err != cudaSuccess)
     return err;
   work.aScales = aScales;

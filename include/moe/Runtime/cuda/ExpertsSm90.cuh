@@ -575,10 +575,14 @@ __global__ void __launch_bounds__(256)
   }
 }
 
-/// The row-major [rows, k] bf16 matrix at `data` as a tensor map of
-/// 64 x boxRows boxes with the 128-byte swizzle.
-inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
-                                    int64_t rows, int64_t k, int boxRows) {
+/// The row-major [rows, k] matrix at `data` as a tensor map of boxes of
+/// one 128-byte swizzled row (64 bf16, or 128 e4m3 with `type` UINT8 and
+/// `elementBytes` 1) x boxRows rows.
+inline cudaError_t
+encodeOperandMap(CUtensorMap *map, const void *data, int64_t rows, int64_t k,
+                 int boxRows,
+                 CUtensorMapDataType type = CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
+                 int elementBytes = 2) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void *fn = nullptr;
     cudaDriverEntryPointQueryResult found;
@@ -593,14 +597,14 @@ inline cudaError_t encodeOperandMap(CUtensorMap *map, const void *data,
     return cudaErrorSymbolNotFound;
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k),
                               static_cast<cuuint64_t>(rows)};
-  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * 2};
-  const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(boxRows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(k) * elementBytes};
+  const cuuint32_t box[2] = {static_cast<cuuint32_t>(128 / elementBytes),
+                             static_cast<cuuint32_t>(boxRows)};
   const cuuint32_t elementStrides[2] = {1, 1};
-  CUresult r =
-      encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *>(data),
-             dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-             CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  CUresult r = encode(
+      map, type, 2, const_cast<void *>(data), dims, strides, box,
+      elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
