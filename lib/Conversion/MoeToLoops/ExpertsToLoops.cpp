@@ -37,102 +37,66 @@ void forEachExpertRow(LoopEmitter &e, Value offsets, int64_t numExperts,
 }
 
 /// For each expert e and row r in [offsets[e], offsets[e+1]):
-/// h = round(silu(x·Wgᵀ) · (x·Wuᵀ)), y = round(h·Wdᵀ), silu(g) = g/(1+e^-g).
-/// Offsets are clamped to [0, rows] so malformed offsets cannot write out of
-/// bounds; rows owned by no expert are zero.
+/// h = round(silu(x·Wgᵀ) · (x·Wuᵀ)), y = round(h·Wdᵀ), silu(g) = g/(1+e^-g),
+/// products and sums in f32; rows owned by no expert are zero.
+/// FP8 (e4m3 rows and weights with scales): each projection, for output
+/// column n and each 128-wide K block b, takes the exact block sum of
+/// decoded products (in f64, where 128 e4m3 products add up exactly),
+/// rounds it once to f32, multiplies by the row's scale, then by the weight
+/// block's scale, and adds it to an f32 accumulator; h is quantised per 128
+/// like moe.quantize before the down projection.
 struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(ExpertFFNOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.isFP8())
-      return lowerFP8(op, adaptor, rewriter);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     LoopEmitter e(b);
+    bool fp8 = op.isFP8();
+    auto buffer = [&](Value v) { return v ? e.toBuffer(v) : Value(); };
     Type elementType = op.getType().getElementType();
     Value x = e.toBuffer(adaptor.getRows());
     Value gateUp = e.toBuffer(adaptor.getGateUp());
     Value down = e.toBuffer(adaptor.getDown());
-    Value offsets =
-        adaptor.getOffsets() ? e.toBuffer(adaptor.getOffsets()) : Value();
+    Value offsets = buffer(adaptor.getOffsets());
+    Value xScales = buffer(adaptor.getRowScales());
+    Value gateUpScales = buffer(adaptor.getGateUpScales());
+    Value downScales = buffer(adaptor.getDownScales());
     int64_t numExperts = op.getGateUp().getType().getDimSize(0);
     int64_t width = op.getDown().getType().getDimSize(2);
-    Value zero = e.idx(0), one = e.f32(1.0);
-    Value numRows = e.dim(x, 0), hidden = e.dim(x, 1), cI = e.idx(width);
-    Value out = e.alloc(elementType, {numRows, hidden});
-    e.fill(out, arith::ConstantOp::create(b, b.getZeroAttr(elementType)));
-    Value act = e.alloc(b.getF32Type(), {cI});
-
-    auto dot = [&](Value row, Value wMem, Value ex, Value wRow, Value len,
-                   function_ref<Value(Value)> lhs) {
-      return e.loop(
-          zero, len, ValueRange{e.f32(0.0)},
-          [&](Value j, ValueRange acc) -> SmallVector<Value> {
-            Value prod = e.mul(lhs(j), e.toF32(e.load(wMem, {ex, wRow, j})));
-            return {e.add(acc[0], prod)};
-          })[0];
-    };
-    forEachExpertRow(e, offsets, numExperts, numRows, [&](Value ex, Value r) {
-      auto xr = [&](Value h) { return e.toF32(e.load(x, {r, h})); };
-      e.loop(zero, cI, [&](Value i) {
-        Value g = dot(r, gateUp, ex, i, hidden, xr);
-        Value u = dot(r, gateUp, ex, e.add(i, cI), hidden, xr);
-        Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
-        Value h = e.toF32(e.fromF32(e.mul(silu, u), elementType));
-        e.store(h, act, {i});
-      });
-      e.loop(zero, hidden, [&](Value h) {
-        Value y =
-            dot(r, down, ex, h, cI, [&](Value i) { return e.load(act, {i}); });
-        e.store(e.fromF32(y, elementType), out, {r, h});
-      });
-    });
-    rewriter.replaceOp(op, e.toTensor(out, op.getType()));
-    return success();
-  }
-
-  /// The block-scaled FP8 FFN. Each projection, for output column n and
-  /// each 128-wide K block b: the exact block sum of decoded products (in
-  /// f64, where 128 e4m3 products add up exactly), rounded once to f32,
-  /// times the row's scale, times the weight block's scale, added to an f32
-  /// accumulator. h = round(silu(g)·u) to the result type, then quantised
-  /// per 128 like moe.quantize.
-  static LogicalResult lowerFP8(ExpertFFNOp op, OpAdaptor adaptor,
-                                ConversionPatternRewriter &rewriter) {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    LoopEmitter e(b);
-    Type elementType = op.getType().getElementType();
-    Value x = e.toBuffer(adaptor.getRows());
-    Value xScales = e.toBuffer(adaptor.getRowScales());
-    Value gateUp = e.toBuffer(adaptor.getGateUp());
-    Value gateUpScales = e.toBuffer(adaptor.getGateUpScales());
-    Value down = e.toBuffer(adaptor.getDown());
-    Value downScales = e.toBuffer(adaptor.getDownScales());
-    Value offsets =
-        adaptor.getOffsets() ? e.toBuffer(adaptor.getOffsets()) : Value();
-    int64_t numExperts = op.getGateUp().getType().getDimSize(0);
-    int64_t width = op.getDown().getType().getDimSize(2);
-    int64_t hiddenSize = op.getGateUp().getType().getDimSize(2);
     Value zero = e.idx(0), one = e.f32(1.0), block = e.idx(kFP8Block);
-    Value numRows = e.dim(x, 0), hidden = e.idx(hiddenSize);
+    Value numRows = e.dim(x, 0), hidden = e.dim(x, 1);
     Value cI = e.idx(width);
     Value out = e.alloc(elementType, {numRows, hidden});
     e.fill(out, arith::ConstantOp::create(b, b.getZeroAttr(elementType)));
-    Value act = e.alloc(b.getF32Type(), {cI});  // h, rounded
-    Value actQ = e.alloc(b.getF32Type(), {cI}); // h's e4m3 values
-    Value actScales = e.alloc(b.getF32Type(), {e.idx(width / kFP8Block)});
+    Value act = e.alloc(b.getF32Type(), {cI}); // h, rounded
+    // FP8: h's e4m3 values (decoded) and scales.
+    Value actQ, actScales;
+    if (fp8) {
+      actQ = e.alloc(b.getF32Type(), {cI});
+      actScales = e.alloc(b.getF32Type(), {e.idx(width / kFP8Block)});
+    }
 
-    auto decode = [&](Value mem, ValueRange indices) {
-      Value bits =
-          arith::BitcastOp::create(b, b.getI8Type(), e.load(mem, indices));
-      return decodeE4M3FN(e, bits);
+    // An element of rows or weights as f32 (e4m3 decoded exactly).
+    auto value = [&](Value mem, ValueRange indices) {
+      Value v = e.load(mem, indices);
+      if (!fp8)
+        return e.toF32(v);
+      return decodeE4M3FN(e, arith::BitcastOp::create(b, b.getI8Type(), v));
     };
+    // Row · weight row n of expert ex over `len`: a plain f32 sum, or FP8's
     // Σ_b f32(Σ_{k∈b} lhs(k)·w[ex,n,k]) · lhsScale(b) · wScales[ex,n/128,b].
     auto dot = [&](Value wMem, Value wScales, Value ex, Value n, Value len,
                    function_ref<Value(Value)> lhs,
                    function_ref<Value(Value)> lhsScale) {
+      if (!fp8)
+        return e.loop(zero, len, ValueRange{e.f32(0.0)},
+                      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                        Value prod = e.mul(lhs(j), value(wMem, {ex, n, j}));
+                        return {e.add(acc[0], prod)};
+                      })[0];
       Value nBlock = arith::DivUIOp::create(b, n, block);
-      Value numBlocks = e.idx(*getConstantIntValue(len) / kFP8Block);
+      Value numBlocks = e.div(len, block);
       return e.loop(
           zero, numBlocks, ValueRange{e.f32(0.0)},
           [&](Value kb, ValueRange acc) -> SmallVector<Value> {
@@ -142,7 +106,7 @@ struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
                        [&](Value j, ValueRange s) -> SmallVector<Value> {
                          Value k = e.add(base, j);
                          Value prod = e.mul(e.toF64(lhs(k)),
-                                            e.toF64(decode(wMem, {ex, n, k})));
+                                            e.toF64(value(wMem, {ex, n, k})));
                          return {e.add(s[0], prod)};
                        })[0];
             Value blockSum = arith::TruncFOp::create(b, b.getF32Type(), sum);
@@ -151,8 +115,9 @@ struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
             return {e.add(acc[0], scaled)};
           })[0];
     };
+
     forEachExpertRow(e, offsets, numExperts, numRows, [&](Value ex, Value r) {
-      auto xr = [&](Value k) { return decode(x, {r, k}); };
+      auto xr = [&](Value k) { return value(x, {r, k}); };
       auto xs = [&](Value kb) { return e.load(xScales, {r, kb}); };
       e.loop(zero, cI, [&](Value i) {
         Value g = dot(gateUp, gateUpScales, ex, i, hidden, xr, xs);
@@ -160,20 +125,24 @@ struct ExpertFFNToLoops : OpConversionPattern<ExpertFFNOp> {
         Value silu = e.div(g, e.add(one, e.exp(arith::NegFOp::create(b, g))));
         e.store(e.toF32(e.fromF32(e.mul(silu, u), elementType)), act, {i});
       });
-      e.loop(zero, e.idx(width / kFP8Block), [&](Value kb) {
-        Value base = e.mul(kb, block);
-        Value s = quantizeGroup(
-            e, block, [&](Value j) { return e.load(act, {e.add(base, j)}); },
-            [&](Value j, Value bits) {
-              e.store(decodeE4M3FN(e, bits), actQ, {e.add(base, j)});
-            },
-            op.getUe8m0());
-        e.store(s, actScales, {kb});
-      });
+      Value hValues = act;
+      if (fp8) {
+        e.loop(zero, e.idx(width / kFP8Block), [&](Value kb) {
+          Value base = e.mul(kb, block);
+          Value s = quantizeGroup(
+              e, block, [&](Value j) { return e.load(act, {e.add(base, j)}); },
+              [&](Value j, Value bits) {
+                e.store(decodeE4M3FN(e, bits), actQ, {e.add(base, j)});
+              },
+              op.getUe8m0());
+          e.store(s, actScales, {kb});
+        });
+        hValues = actQ;
+      }
       e.loop(zero, hidden, [&](Value h) {
         Value y = dot(
             down, downScales, ex, h, cI,
-            [&](Value k) { return e.load(actQ, {k}); },
+            [&](Value k) { return e.load(hValues, {k}); },
             [&](Value kb) { return e.load(actScales, {kb}); });
         e.store(e.fromF32(y, elementType), out, {r, h});
       });

@@ -450,17 +450,9 @@ inline cudaError_t launchGemmFp8(int64_t numRows, const uint8_t *a,
   work.out = out;
   work.rows = numRows;
   work.slots = static_cast<int>(slots);
-  auto *kernel = &groupedGemmFp8Sm90<G, Stages>;
+  constexpr auto kernel = &groupedGemmFp8Sm90<G, Stages>;
   constexpr int SmemBytes = Stages * G::StageBytes + 2 * Stages * 8 + 1024;
-  // As launchGemmWgmma: setmaxnreg needs exactly LaunchRegs per thread.
-  cudaFuncAttributes attrs;
-  err = cudaFuncGetAttributes(&attrs, kernel);
-  if (err == cudaSuccess && attrs.numRegs != G::LaunchRegs)
-    err = cudaErrorInvalidConfiguration;
-  if (err == cudaSuccess)
-    err = cudaFuncSetAttribute(
-        kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, SmemBytes);
-  if (err != cudaSuccess)
+  if ((err = setUpWgmmaKernel<kernel>(G::LaunchRegs, SmemBytes)) != cudaSuccess)
     return err;
   return launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
                            G::Threads, SmemBytes, stream, work);

@@ -623,6 +623,39 @@ inline cudaError_t requireSm90() {
                                   : cudaErrorInvalidDeviceFunction;
 }
 
+/// Checks and sets up a warp-specialised wgmma kernel before its launch,
+/// once per device. The consumers' setmaxnreg assumes ptxas gave every
+/// thread `launchRegs` registers; with fewer it would wait forever, so
+/// refuse to launch. That check and the shared-memory attribute belong to
+/// each library's copy of the kernel and to each device, while a static of
+/// an inline function is one for the whole process (GNU unique symbols):
+/// remember, per device, which copy was set up (devices past the table:
+/// every time). The driver calls stay off every later launch.
+template <auto Kernel>
+inline cudaError_t setUpWgmmaKernel(int launchRegs, size_t smemBytes) {
+  constexpr int kDevices = 64;
+  static std::atomic<const void *> configured[kDevices];
+  const void *image = reinterpret_cast<const void *>(Kernel);
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess)
+    return err;
+  std::atomic<const void *> *slot =
+      device >= 0 && device < kDevices ? &configured[device] : nullptr;
+  if (slot && slot->load(std::memory_order_acquire) == image)
+    return cudaSuccess;
+  cudaFuncAttributes attrs;
+  err = cudaFuncGetAttributes(&attrs, Kernel);
+  if (err == cudaSuccess && attrs.numRegs != launchRegs)
+    err = cudaErrorInvalidConfiguration;
+  if (err == cudaSuccess)
+    err = cudaFuncSetAttribute(
+        Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smemBytes);
+  if (err == cudaSuccess && slot)
+    slot->store(image, std::memory_order_release);
+  return err;
+}
+
 /// Launches the wgmma GEMM over numRows rows whose tile map was built with
 /// Rows-row tiles (chained like launchChained): what the compiler emits
 /// for #moegpu.gemm<wgmma, tile = [Rows, ...], stages = Stages, ...>. A
@@ -692,34 +725,10 @@ launchGemmWgmma(int64_t numRows, const typename G::In *a, int64_t aRows,
   work.rows = numRows;
   work.partial = partial;
   work.slots = static_cast<int>(slots);
-  auto *kernel = &groupedGemmSm90<G, Rows, Stages>;
-  // The consumers' setmaxnreg assumes ptxas gave every thread LaunchRegs
-  // registers; with fewer it would wait forever, so refuse to launch. That
-  // check and the shared-memory attribute belong to each library's copy
-  // of the kernel and to each device, while a static of an inline function
-  // is one for the whole process (GNU unique symbols): remember, per
-  // device, which copy was set up (devices past the table: every time).
-  constexpr int kDevices = 64;
-  static std::atomic<const void *> configured[kDevices];
-  const void *image = reinterpret_cast<const void *>(kernel);
-  int device = 0;
-  if ((err = cudaGetDevice(&device)) != cudaSuccess)
+  constexpr auto kernel = &groupedGemmSm90<G, Rows, Stages>;
+  if ((err = setUpWgmmaKernel<kernel>(C::LaunchRegs, C::SmemBytes)) !=
+      cudaSuccess)
     return err;
-  std::atomic<const void *> *slot =
-      device >= 0 && device < kDevices ? &configured[device] : nullptr;
-  if (!slot || slot->load(std::memory_order_acquire) != image) {
-    cudaFuncAttributes attrs;
-    err = cudaFuncGetAttributes(&attrs, kernel);
-    if (err == cudaSuccess && attrs.numRegs != C::LaunchRegs)
-      err = cudaErrorInvalidConfiguration;
-    if (err == cudaSuccess)
-      err = cudaFuncSetAttribute(
-          kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, C::SmemBytes);
-    if (err != cudaSuccess)
-      return err;
-    if (slot)
-      slot->store(image, std::memory_order_release);
-  }
   err = launchChainedSmem(kernel, dim3(static_cast<unsigned>(blocks)),
                           C::Threads, C::SmemBytes, stream, work);
   if (err != cudaSuccess || splits == 1)

@@ -68,7 +68,10 @@ static int64_t rowBytes(RouteOp route) {
       // e4m3 row travels with its f32 group scales.
       int64_t bytes = x.getDimSize(1) * elementBytes(x.getElementType());
       if (Value scales = permute.getScales())
-        bytes += cast<ShapedType>(scales.getType()).getDimSize(1) * 4;
+        bytes += staticBytes(
+                     cast<ShapedType>(scales.getType()).getShape().drop_front(),
+                     getElementTypeOrSelf(scales.getType()))
+                     .value_or(0);
       return bytes;
     }
   return 0;
