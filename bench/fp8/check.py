@@ -20,9 +20,10 @@ checked, then timed. Runs on the device machine (PyTorch, nvcc, an H200):
    what can round). The measured ratios are printed.
 3. Timings (medians of CUDA events, variants alternating): the routed
    gate/up and down GEMMs at T = 4096 and 16384 tokens x 8 slots (uniform
-   routing), TFLOP/s, next to torch's dense FP8 GEMM (torch._scaled_mm,
-   row-wise scales) and bf16 GEMM on the same flops and the copy bandwidth,
-   all in the same run.
+   routing), TFLOP/s, with the narrow (128 x 128) and the wide (128 x 256,
+   the compiler's default) tile, next to torch's dense FP8
+   GEMM (torch._scaled_mm, row-wise scales) and bf16 GEMM on the same flops
+   and the copy bandwidth, all in the same run.
 Details go to DIR/fp8_check.json.
 """
 
@@ -45,10 +46,10 @@ F32 = np.float32
 DEV = "cuda"
 
 
-def build(out_dir):
+def build(out_dir, include):
     so = os.path.join(out_dir, "fp8_kernels.so")
     t0 = time.time()
-    subprocess.run(["nvcc", "-std=c++17", "-O3", "-I", os.path.join(ROOT, "include"),
+    subprocess.run(["nvcc", "-std=c++17", "-O3", "-I", include,
                     "-gencode", "arch=compute_90a,code=sm_90a", "-shared", "-Xcompiler",
                     "-fPIC", os.path.join(ROOT, "bench", "fp8", "fp8_kernels.cu"), "-o", so,
                     "-lcuda"], check=True)
@@ -219,6 +220,10 @@ GEMMS = [  # name, E, N, K, dual, out dtype
     ("v3_down", 256, 7168, 2048, False, torch.bfloat16),
     ("v3_shared_up", 1, 2048, 7168, True, torch.bfloat16),
     ("v3_shared_down", 1, 7168, 2048, False, torch.bfloat16),
+    ("small_up_wide", 8, 256, 512, True, torch.bfloat16),
+    ("small_down_wide", 8, 512, 256, False, torch.bfloat16),
+    ("v3_up_wide", 256, 2048, 7168, True, torch.bfloat16),
+    ("v3_down_wide", 256, 7168, 2048, False, torch.bfloat16),
 ]
 
 
@@ -289,12 +294,12 @@ def median_ms(fns, reps=20):
     return [float(np.median(t)) for t in times]
 
 
-def timings(lib, gen, report):
+def timings(lib, gen, report, Ts=(4096, 16384)):
     E, H, I = 256, 7168, 2048
     q_up, s_up = quantized_weights(gen, E, 2 * I, H)
     q_dn, s_dn = quantized_weights(gen, E, H, I)
     rows_table = []
-    for T in (4096, 16384):
+    for T in Ts:
         R = 8 * T
         offsets = torch.tensor([R * e // E for e in range(E + 1)], dtype=torch.int32)
         q_a = torch.randint(0, 0x7E, (R, H), generator=gen, device=DEV, dtype=torch.uint8)
@@ -305,10 +310,15 @@ def timings(lib, gen, report):
         y = torch.empty(R, H, dtype=torch.bfloat16, device=DEV)
         tiles_up, off = run_gemm(lib, "v3_up", E, R, q_a, s_a, q_up, s_up, offsets, h)
         tiles_dn, _ = run_gemm(lib, "v3_down", E, R, q_h, s_h, q_dn, s_dn, offsets, y)
-        up = lambda: call(lib.moe_fp8_gemm_v3_up, ctypes.c_int64(R), ptr(q_a), ptr(s_a),
-                          ptr(q_up), ptr(s_up), ptr(tiles_up), ptr(h), stream())
-        down = lambda: call(lib.moe_fp8_gemm_v3_down, ctypes.c_int64(R), ptr(q_h), ptr(s_h),
-                            ptr(q_dn), ptr(s_dn), ptr(tiles_dn), ptr(y), stream())
+        def up_fn(suffix):
+            f = getattr(lib, "moe_fp8_gemm_v3_up" + suffix)
+            return lambda: call(f, ctypes.c_int64(R), ptr(q_a), ptr(s_a), ptr(q_up),
+                                ptr(s_up), ptr(tiles_up), ptr(h), stream())
+
+        def down_fn(suffix):
+            f = getattr(lib, "moe_fp8_gemm_v3_down" + suffix)
+            return lambda: call(f, ctypes.c_int64(R), ptr(q_h), ptr(s_h), ptr(q_dn),
+                                ptr(s_dn), ptr(tiles_dn), ptr(y), stream())
         # torch's dense GEMMs on the same flops: [R, H] x [H, 2I] and [R, I] x [I, H].
         a8 = q_a.view(torch.float8_e4m3fn)
         b8 = torch.randint(0, 0x7E, (2 * I, H), generator=gen, device=DEV,
@@ -323,10 +333,13 @@ def timings(lib, gen, report):
         src = torch.empty(R * H // 2, dtype=torch.int32, device=DEV)
         dst = torch.empty_like(src)
         copy = lambda: dst.copy_(src)
-        t_up, t_down, t8, t16, tc = median_ms([up, down, dense8, dense16, copy])
+        t_up, t_down, t_upw, t_downw, t8, t16, tc = median_ms(
+            [up_fn(""), down_fn(""), up_fn("_wide"), down_fn("_wide"), dense8, dense16, copy])
         f_up, f_down = 2.0 * R * 2 * I * H, 2.0 * R * H * I
         row = {"T": T, "rows": R, "up_ms": t_up, "down_ms": t_down,
                "up_tflops": f_up / t_up / 1e9, "down_tflops": f_down / t_down / 1e9,
+               "wide_up_ms": t_upw, "wide_down_ms": t_downw,
+               "wide_up_tflops": f_up / t_upw / 1e9, "wide_down_tflops": f_down / t_downw / 1e9,
                "torch_fp8_dense_tflops": f_up / t8 / 1e9,
                "torch_bf16_dense_tflops": f_up / t16 / 1e9,
                "copy_gbps": 2 * src.numel() * 4 / tc / 1e6}
@@ -334,10 +347,14 @@ def timings(lib, gen, report):
         del q_a, s_a, q_h, s_h, h, y, a16, b16, src, dst
         torch.cuda.empty_cache()
     report["timings"] = rows_table
-    print("\n   T   rows    up ms  TFLOP/s  down ms  TFLOP/s | torch fp8  bf16 TFLOP/s | copy GB/s")
+    print("\n           narrow tile (128 x 128)         | wide tile (128 x 256)\n"
+          "   T   rows    up ms  TFLOP/s  down ms  TFLOP/s |       up ms TFLOP/s down ms "
+          "TFLOP/s | torch fp8  bf16 TFLOP/s | copy GB/s")
     for r in rows_table:
         print(f"{r['T']:5d} {r['rows']:6d} {r['up_ms']:8.3f} {r['up_tflops']:8.0f} "
-              f"{r['down_ms']:8.3f} {r['down_tflops']:8.0f} | {r['torch_fp8_dense_tflops']:9.0f} "
+              f"{r['down_ms']:8.3f} {r['down_tflops']:8.0f} | {r['wide_up_ms']:11.3f} "
+              f"{r['wide_up_tflops']:7.0f} {r['wide_down_ms']:7.3f} {r['wide_down_tflops']:7.0f} "
+              f"| {r['torch_fp8_dense_tflops']:9.0f} "
               f"{r['torch_bf16_dense_tflops']:5.0f} | {r['copy_gbps']:9.0f}")
 
 
@@ -347,16 +364,21 @@ def main():
     p.add_argument("--no-time", action="store_true")
     p.add_argument("--small", action="store_true",
                    help="the small GEMM shapes only, no timings (for compute-sanitizer)")
+    p.add_argument("--include", default=os.path.join(ROOT, "include"),
+                   help="the runtime headers to build against (to time a variant)")
+    p.add_argument("--no-check", action="store_true", help="only the timings")
+    p.add_argument("--times", default="4096,16384", help="the T to time")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    lib = build(args.out)
+    lib = build(args.out, args.include)
     gen = torch.Generator(device=DEV).manual_seed(1)
     report = {"device": torch.cuda.get_device_name(), "checks": []}
     try:
-        check_quantize(lib, gen, report)
-        check_gemms(lib, gen, report, small=args.small)
+        if not args.no_check:
+            check_quantize(lib, gen, report)
+            check_gemms(lib, gen, report, small=args.small)
         if not args.no_time and not args.small:
-            timings(lib, gen, report)
+            timings(lib, gen, report, [int(t) for t in args.times.split(",")])
     finally:
         with open(os.path.join(args.out, "fp8_check.json"), "w") as f:
             json.dump(report, f, indent=1)

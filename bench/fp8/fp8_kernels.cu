@@ -81,3 +81,16 @@ GEMM(v3_up, bf16, 256, 2048, 7168, true)
 GEMM(v3_down, bf16, 256, 7168, 2048, false)
 GEMM(v3_shared_up, bf16, 1, 2048, 7168, true)
 GEMM(v3_shared_down, bf16, 1, 7168, 2048, false)
+
+// The same with 256-wide weight tiles.
+#define GEMM_WIDE(NAME, OUT, E, N, K, DUAL)                                    \
+  extern "C" int moe_fp8_gemm_##NAME(                                          \
+      int64_t rows, const void *a, const float *as, const void *w,             \
+      const float *ws, const void *tiles, void *out, cudaStream_t stream) {    \
+    return gemm<Fp8GemmSpec<OUT, E, N, K, DUAL, 256>>(rows, a, as, w, ws,      \
+                                                      tiles, out, stream);     \
+  }
+GEMM_WIDE(small_up_wide, bf16, 8, 256, 512, true)
+GEMM_WIDE(small_down_wide, bf16, 8, 512, 256, false)
+GEMM_WIDE(v3_up_wide, bf16, 256, 2048, 7168, true)
+GEMM_WIDE(v3_down_wide, bf16, 256, 7168, 2048, false)

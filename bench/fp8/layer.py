@@ -29,7 +29,8 @@ machine; PyTorch, NumPy, nvcc). bench/fp8/prepare.py writes <prepared>.
 4. Times (CUDA-graph replays, medians) of the FP8 and the bf16 layer at
    T in {1, 64, 4096, 16384, 65536}, routing as drawn and skewed by a bias.
 Writes fp8_layer.json under <out-dir>. MOE_FP8_QUICK=1 stops after the
-checks; MOE_FP8_TIMES=T[,T...] only times, at those T.
+checks; MOE_FP8_TIMES=T[,T...] only times, at those T;
+MOE_FP8_PROFILE=T[,T...] adds each kernel's time in one call at those T.
 """
 
 import json
@@ -252,6 +253,34 @@ def timings(lib, wt, log, report):
     report["timings"] = rows
 
 
+def profile(lib, wt, log, report):
+    """Per-kernel GPU time of one FP8 layer call (torch.profiler, CUPTI)."""
+    from torch.profiler import ProfilerActivity
+    fp8 = Kernel(lib, "v3_fp8_layer")
+    report["profile"] = {}
+    for T in [int(t) for t in os.environ["MOE_FP8_PROFILE"].split(",")]:
+        x = torch.randn(T, H, device=DEV).to(torch.bfloat16)
+        y = torch.empty(T, H, dtype=torch.bfloat16, device=DEV)
+        args = fp8_args(x, wt)
+        for _ in range(3):
+            fp8(args, [y], T)
+        torch.cuda.synchronize()
+        with torch.profiler.profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(5):
+                fp8(args, [y], T)
+            torch.cuda.synchronize()
+        kernels = {}
+        for ev in prof.events():
+            if ev.device_type == torch.autograd.DeviceType.CUDA:
+                kernels.setdefault(ev.name, []).append(ev.device_time)
+        rows = sorted(((sum(v) / 5 / 1e3, len(v) // 5, k) for k, v in kernels.items()),
+                      reverse=True)
+        report["profile"][T] = [{"ms": ms, "calls": n, "kernel": k} for ms, n, k in rows]
+        log(f"\nprofile T={T}: {sum(r[0] for r in rows):.3f} ms of kernels per call")
+        for ms, n, k in rows:
+            log(f"  {ms:8.3f} ms  x{n}  {k[:110]}")
+
+
 def main():
     prepared, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -269,6 +298,8 @@ def main():
             check_small(lib, np.load(os.path.join(prepared, "cpu_reference.npz")), log,
                         report)
             check_v3(lib, wt, log, report)
+        if os.environ.get("MOE_FP8_PROFILE"):
+            profile(lib, wt, log, report)
         if not os.environ.get("MOE_FP8_QUICK"):
             timings(lib, wt, log, report)
     finally:

@@ -97,10 +97,11 @@ struct GroupedGemmToEmitC : KernelToEmitC<GroupedGemmOp> {
       // ExpertsFp8Sm90.cuh: the spec of its block-scaled GEMM, its stages.
       std::string fp8Spec = site.prefix + "_fp8_spec";
       emitVerbatim(m, llvm::formatv("using {0} = moe::cuda::Fp8GemmSpec<{1}, "
-                                    "{2}, {3}, {4}, {5}>;",
+                                    "{2}, {3}, {4}, {5}, {6}>;",
                                     fp8Spec, cElementType(out),
                                     op.getNumExperts(), op.getN(), op.getK(),
-                                    op.isDual() ? "true" : "false")
+                                    op.isDual() ? "true" : "false",
+                                    config.getTileCols())
                           .str());
       emitCall(b, "moe::cuda::launchGemmFp8",
                ValueRange{rows, adaptor.getA(), adaptor.getAScales(),

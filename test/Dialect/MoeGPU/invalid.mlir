@@ -1302,7 +1302,7 @@ func.func @gemm_fp8_w_scales(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %
 // -----
 
 func.func @gemm_fp8_tile(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x256x256xf8E4M3FN>, %ws: tensor<8x2x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x256xbf16>, %R: index) {
-  // expected-error @+1 {{'moegpu.grouped_gemm' op an FP8 GEMM runs on wgmma with tile [128, 128, 128], no split-K, storing from registers}}
+  // expected-error @+1 {{'moegpu.grouped_gemm' op an FP8 GEMM runs on wgmma with tile [128, 128 or 256, 128], no split-K, storing from registers}}
   %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
       #moegpu.gemm<wgmma, tile = [128, 256, 64], stages = 4, store = registers> epilogue none
       outs(%o : tensor<?x256xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x2x2xf32>, tensor<?x4xi32> -> tensor<?x256xbf16>
@@ -1333,4 +1333,37 @@ func.func @fp8_tile_store() attributes {
   // expected-error @+1 {{the FP8 wgmma GEMM stores from registers and does not split K}}
   a = #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 4, store = tma>} {
   return
+}
+
+// -----
+
+func.func @fp8_tile_other_width() attributes {
+  // expected-error @+1 {{the wgmma GEMM's tile is [128, 256, 64] or [256, 128, 64] (FP8: [128, 128 or 256, 128])}}
+  a = #moegpu.gemm<wgmma, tile = [128, 192, 128], stages = 4, store = registers>} {
+  return
+}
+
+// -----
+
+// The wide FP8 tile's outputs are whole tiles of 256 columns (a 128-column
+// down projection takes the narrow tile).
+func.func @gemm_fp8_wide_columns(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x384x256xf8E4M3FN>, %ws: tensor<8x3x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x384xbf16>, %R: index) {
+  // expected-error @+1 {{'moegpu.grouped_gemm' op has 384 output columns; the wgmma GEMM with tile 128 x 256 needs a multiple of 256}}
+  %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+      #moegpu.gemm<wgmma, tile = [128, 256, 128], stages = 4, store = registers> epilogue none
+      outs(%o : tensor<?x384xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x384x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x3x2xf32>, tensor<?x4xi32> -> tensor<?x384xbf16>
+  return
+}
+
+// -----
+
+// Four stages of the wide FP8 tile fit an H100's shared memory, five do not.
+module attributes {moegpu.target = #moegpu.target<"sm_90a">} {
+  func.func @gemm_fp8_wide_shared_memory(%a: tensor<?x256xf8E4M3FN>, %as: tensor<?x2xf32>, %w: tensor<8x256x256xf8E4M3FN>, %ws: tensor<8x2x2xf32>, %t: tensor<?x4xi32>, %o: tensor<?x256xbf16>, %R: index) {
+    // expected-error @+1 {{'moegpu.grouped_gemm' op 5 stages of 128 x 256 tiles need 247376 bytes of shared memory; sm_90a has 232448}}
+    %0 = moegpu.grouped_gemm %a, %w scales %as, %ws tiles %t rows(%R)
+        #moegpu.gemm<wgmma, tile = [128, 256, 128], stages = 5, store = registers> epilogue none
+        outs(%o : tensor<?x256xbf16>) : tensor<?x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x2x2xf32>, tensor<?x4xi32> -> tensor<?x256xbf16>
+    return
+  }
 }

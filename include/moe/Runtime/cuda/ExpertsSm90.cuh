@@ -176,6 +176,14 @@ __device__ __forceinline__ void tmaLoad(uint32_t dst, const CUtensorMap *map,
                "r"(bar)
                : "memory");
 }
+/// Named barrier `id` over `threads` threads: wait for the others, or only
+/// signal them.
+__device__ __forceinline__ void namedBarrierSync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+__device__ __forceinline__ void namedBarrierArrive(int id, int threads) {
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
 /// A 2-D bulk tensor copy of a box from shared memory to (inner, outer)
 /// in global memory.
 __device__ __forceinline__ void tmaStore(const CUtensorMap *map, uint32_t src,

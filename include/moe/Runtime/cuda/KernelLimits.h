@@ -94,8 +94,10 @@ constexpr int WgmmaSharedSlack = 1104;
 constexpr int Fp8Block = 128;
 /// rows per block of the FP8 GEMM (two consumer warpgroups of 64) (param)
 constexpr int Fp8TileRows = 128;
-/// weight rows per block of the FP8 GEMM (gate/up: 64 + 64) (param)
+/// weight rows per block of the FP8 GEMM's narrow tile (gate/up: 64 + 64), for down projections whose N is an odd multiple of 128 (param)
 constexpr int Fp8TileCols = 128;
+/// weight rows per block of the FP8 GEMM's wide tile (gate/up: 128 + 128), the default: half the L2 traffic per flop of the A tiles (param)
+constexpr int Fp8WideTileCols = 256;
 /// TMA stages of the FP8 GEMM (max)
 constexpr int Fp8MaxStages = 8;
 /// threads per block of the kernel that zeroes unowned expert rows (param)
@@ -160,6 +162,7 @@ enum class Id {
   Fp8Block,
   Fp8TileRows,
   Fp8TileCols,
+  Fp8WideTileCols,
   Fp8MaxStages,
   ZeroTailBlockSize,
   SplitTargetBlocks,
@@ -208,7 +211,8 @@ constexpr Limit kLimits[] = {
     {"WgmmaSharedSlack", 1104, Kind::Param, "shared bytes of a wgmma block beside its stages (1024 to align the dynamic allocation, 80 of barriers)"},
     {"Fp8Block", 128, Kind::Multiple, "FP8 block: 128x128 weight blocks, 128-wide activation groups and K steps of the FP8 GEMM (a 128-byte swizzled row of e4m3)"},
     {"Fp8TileRows", 128, Kind::Param, "rows per block of the FP8 GEMM (two consumer warpgroups of 64)"},
-    {"Fp8TileCols", 128, Kind::Param, "weight rows per block of the FP8 GEMM (gate/up: 64 + 64)"},
+    {"Fp8TileCols", 128, Kind::Param, "weight rows per block of the FP8 GEMM's narrow tile (gate/up: 64 + 64), for down projections whose N is an odd multiple of 128"},
+    {"Fp8WideTileCols", 256, Kind::Param, "weight rows per block of the FP8 GEMM's wide tile (gate/up: 128 + 128), the default: half the L2 traffic per flop of the A tiles"},
     {"Fp8MaxStages", 8, Kind::Max, "TMA stages of the FP8 GEMM"},
     {"ZeroTailBlockSize", 256, Kind::Param, "threads per block of the kernel that zeroes unowned expert rows"},
     {"SplitTargetBlocks", 128, Kind::Param, "blocks a split-K GEMM aims at: split while the blocks stay within it"},

@@ -271,7 +271,9 @@ GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return success();
   }
   // The FP8 GEMM's tile (the op says whether its operands are e4m3).
-  if (tile[0] == Fp8TileRows && tile[1] == Fp8TileCols && tile[2] == Fp8Block) {
+  if (tile[0] == Fp8TileRows &&
+      (tile[1] == Fp8TileCols || tile[1] == Fp8WideTileCols) &&
+      tile[2] == Fp8Block) {
     if (stages < 2 || stages > Fp8MaxStages)
       return emitError() << "the FP8 wgmma GEMM takes 2 to " << Fp8MaxStages
                          << " stages, got " << stages;
@@ -285,8 +287,8 @@ GemmConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       tile[1] != WgmmaTileElements / tile[0])
     return emitError() << "the wgmma GEMM's tile is [128, 256, " << WgmmaTileK
                        << "] or [256, 128, " << WgmmaTileK << "] (FP8: ["
-                       << Fp8TileRows << ", " << Fp8TileCols << ", " << Fp8Block
-                       << "])";
+                       << Fp8TileRows << ", " << Fp8TileCols << " or "
+                       << Fp8WideTileCols << ", " << Fp8Block << "])";
   if (stages < 2 || stages > WgmmaMaxStages)
     return emitError() << "the wgmma GEMM takes 2 to " << WgmmaMaxStages
                        << " stages, got " << stages;

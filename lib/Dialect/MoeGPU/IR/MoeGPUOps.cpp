@@ -656,8 +656,8 @@ static int64_t wgmmaSharedBytes(GemmConfigAttr config, int64_t elementBytes) {
 }
 
 /// The FP8 form of a grouped GEMM: e4m3 A and W with their block scales,
-/// on the wgmma kernel of ExpertsFp8Sm90.cuh (tile [128, 128, 128], no
-/// gather, split-K or TMA stores).
+/// on the wgmma kernel of ExpertsFp8Sm90.cuh (tile [128, 128 or 256, 128],
+/// no gather, split-K or TMA stores).
 static LogicalResult verifyFP8Gemm(GroupedGemmOp op) {
   MLIRContext *ctx = op.getContext();
   Type f8 = Float8E4M3FNType::get(ctx), f32 = Float32Type::get(ctx);
@@ -698,12 +698,14 @@ static LogicalResult verifyFP8Gemm(GroupedGemmOp op) {
   GemmConfigAttr config = op.getConfig();
   if (config.getFamily() != GemmFamily::wgmma ||
       config.getTileRows() != limits::Fp8TileRows ||
-      config.getTileCols() != limits::Fp8TileCols ||
+      (config.getTileCols() != limits::Fp8TileCols &&
+       config.getTileCols() != limits::Fp8WideTileCols) ||
       config.getTileK() != limits::Fp8Block || config.getSplitK() ||
       config.getStore() != GemmStore::registers)
     return op.emitOpError()
            << "an FP8 GEMM runs on wgmma with tile [" << limits::Fp8TileRows
-           << ", " << limits::Fp8TileCols << ", " << limits::Fp8Block
+           << ", " << limits::Fp8TileCols << " or " << limits::Fp8WideTileCols
+           << ", " << limits::Fp8Block
            << "], no split-K, storing from registers";
   if (op.getRowToken())
     return op.emitOpError("an FP8 GEMM does not gather (the quantisation "

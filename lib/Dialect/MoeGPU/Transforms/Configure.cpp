@@ -553,21 +553,25 @@ struct GemmBuilder {
   }
 
   /// The block-scaled FP8 GEMM of e4m3 `a` and `weight` with their scales
-  /// into `out`: the FP8 tile, as many stages as the target's shared
-  /// memory holds.
+  /// into `out`: the wide FP8 tile where the output columns are whole
+  /// tiles of it (the narrow one otherwise), as many stages as the
+  /// target's shared memory holds.
   Value gemmFP8(Value a, Value aScales, Value weight, Value wScales, bool dual,
                 Value out) {
-    int64_t stageBytes =
-        (limits::Fp8TileRows + limits::Fp8TileCols) * limits::Fp8Block;
+    int64_t n = cast<ShapedType>(out.getType()).getDimSize(1);
+    int64_t cols = limits::Fp8WideTileCols;
+    if (n % (dual ? cols / 2 : cols) != 0)
+      cols = limits::Fp8TileCols;
+    int64_t stageBytes = (limits::Fp8TileRows + cols) * limits::Fp8Block;
     int64_t stages =
         std::min<int64_t>(limits::Fp8MaxStages,
                           (options.target->maxSharedBytes -
                            limits::WgmmaSharedSlack - limits::Fp8TileRows * 4) /
                               stageBytes);
-    auto config = GemmConfigAttr::get(
-        b.getContext(), GemmFamily::wgmma,
-        {limits::Fp8TileRows, limits::Fp8TileCols, limits::Fp8Block}, stages,
-        GemmStore::registers, RegimesAttr());
+    auto config =
+        GemmConfigAttr::get(b.getContext(), GemmFamily::wgmma,
+                            {limits::Fp8TileRows, cols, limits::Fp8Block},
+                            stages, GemmStore::registers, RegimesAttr());
     return GroupedGemmOp::create(
                b, loc, TypeRange{out.getType()}, a, weight, tiles, Value(),
                Value(), aScales, wScales, rows, ValueRange{out}, config,

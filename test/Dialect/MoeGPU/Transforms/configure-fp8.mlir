@@ -19,12 +19,12 @@
 // CHECK: %[[ROWS:.+]], %[[RS:.+]] = moegpu.quantize %[[X]] gather %[[TOK]] offsets %[[OFF]] rows(%[[R:.+]]) ue8m0 grid = persistent
 // CHECK: %[[TILES:.+]] = moegpu.tile_map offsets %[[OFF]] experts = 8 row_tile = 128
 // CHECK: %[[H:.+]] = moegpu.grouped_gemm %[[ROWS]], %[[GU]] scales %[[RS]], %[[GUS]] tiles %[[TILES]] rows(%[[R]])
-// CHECK-SAME: #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue silu_mul
+// CHECK-SAME: #moegpu.gemm<wgmma, tile = [128, 256, 128], stages = 4, store = registers> epilogue silu_mul
 // CHECK-SAME: : tensor<?x256xf8E4M3FN>, tensor<8x256x256xf8E4M3FN> scales tensor<?x2xf32>, tensor<8x2x2xf32>, tensor<?x4xi32> -> tensor<?x128xbf16>
 // CHECK: %[[HQ:.+]], %[[HS:.+]] = moegpu.quantize %[[H]] rows(%[[R]]) ue8m0
 // CHECK-SAME: tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
 // CHECK: %[[Y:.+]] = moegpu.grouped_gemm %[[HQ]], %[[D]] scales %[[HS]], %[[DS]] tiles %[[TILES]] rows(%[[R]])
-// CHECK-SAME: epilogue none
+// CHECK-SAME: #moegpu.gemm<wgmma, tile = [128, 256, 128], stages = 4, store = registers> epilogue none
 // CHECK-SAME: -> tensor<?x256xbf16>
 // CHECK: %[[YZ:.+]] = moegpu.zero_tail offsets %[[OFF]] rows(%[[R]])
 // CHECK: moegpu.grouped_gemm %[[Q]], %{{.+}} scales %[[QS]], %{{.+}} tiles
@@ -43,4 +43,20 @@ func.func @fp8_layer(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor
          tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<1x256x256xf8E4M3FN>, tensor<1x256x128xf8E4M3FN>,
          tensor<1x2x2xf32>, tensor<1x2x1xf32>) -> tensor<?x256xbf16>
   return %y : tensor<?x256xbf16>
+}
+
+// A hidden size that is an odd multiple of 128: the down projection's
+// outputs are not whole 256-column tiles, so it takes the narrow tile (and
+// the stages it leaves room for); gate/up keeps the wide one.
+// CHECK-LABEL: func.func @fp8_narrow_down
+// CHECK: moegpu.grouped_gemm {{.+}} #moegpu.gemm<wgmma, tile = [128, 256, 128], stages = 4, store = registers> epilogue silu_mul
+// CHECK-SAME: -> tensor<?x128xbf16>
+// CHECK: moegpu.grouped_gemm {{.+}} #moegpu.gemm<wgmma, tile = [128, 128, 128], stages = 7, store = registers> epilogue none
+// CHECK-SAME: -> tensor<?x384xbf16>
+func.func @fp8_narrow_down(%x: tensor<?x384xbf16>, %r: tensor<8x384xbf16>, %gu: tensor<8x256x384xf8E4M3FN>,
+                           %d: tensor<8x384x128xf8E4M3FN>, %gus: tensor<8x2x3xf32>, %ds: tensor<8x3x1xf32>) -> tensor<?x384xbf16> {
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds score sigmoid k = 2 normalize
+      : (tensor<?x384xbf16>, tensor<8x384xbf16>, tensor<8x256x384xf8E4M3FN>, tensor<8x384x128xf8E4M3FN>,
+         tensor<8x2x3xf32>, tensor<8x3x1xf32>) -> tensor<?x384xbf16>
+  return %y : tensor<?x384xbf16>
 }

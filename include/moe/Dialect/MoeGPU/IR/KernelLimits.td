@@ -132,7 +132,11 @@ def Fp8Block : KernelMultiple<128,
 def Fp8TileRows : KernelParam<128,
     "rows per block of the FP8 GEMM (two consumer warpgroups of 64)">;
 def Fp8TileCols : KernelParam<128,
-    "weight rows per block of the FP8 GEMM (gate/up: 64 + 64)">;
+    "weight rows per block of the FP8 GEMM's narrow tile (gate/up: 64 + 64), "
+    "for down projections whose N is an odd multiple of 128">;
+def Fp8WideTileCols : KernelParam<256,
+    "weight rows per block of the FP8 GEMM's wide tile (gate/up: 128 + 128), "
+    "the default: half the L2 traffic per flop of the A tiles">;
 def Fp8MaxStages : KernelMax<8, "TMA stages of the FP8 GEMM">;
 def ZeroTailBlockSize : KernelParam<256,
     "threads per block of the kernel that zeroes unowned expert rows">;

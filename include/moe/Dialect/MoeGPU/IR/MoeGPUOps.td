@@ -372,7 +372,9 @@ def MoeGPU_GroupedGemmOp : MoeGPU_Op<"grouped_gemm", [AttrSizedOperandSegments]>
     into the f32 result with the row's and the weight block's scale
     (`moe.expert_ffn`'s semantics; the tensor cores sum a block with fewer
     bits, so the results are bounded, not bitwise). wgmma only, tile
-    [128, 128, 128], no gather, no split-K, stores from registers.
+    [128, 256, 128] (the default: half the A traffic per flop) or
+    [128, 128, 128] (outputs that are not whole 256-column tiles), no
+    gather, no split-K, stores from registers.
 
     ```mlir
     %h = moegpu.grouped_gemm %rows, %gate_up tiles %tiles rows(%R)
