@@ -6,7 +6,10 @@
 
     cfg = LayerConfig.from_hf("config.json")
     layer = MoELayer(cfg).cuda()          # weights as parameters; forward(x)
+    layer.load_weights(state_dict, layer=3)  # or a DeepSeek checkpoint's block
     y = layer(x)                          # x [T, hidden] bf16 on the GPU
+    # an FP8 config (fp8=True, e.g. from V3's quantization_config) holds
+    # e4m3 weights and their block scales as buffers
     # MoELayer(cfg, fuse_gather=True): the expert GEMMs gather the permuted
     # rows themselves (no row copy), a little slower on H100
 
@@ -39,6 +42,7 @@ import torch
 
 from ._capi import MoeError
 from .abi import TORCH_DTYPES, Manifest, native_gencode
+from .weights import as_torch, layer_weights, quantize_weight
 
 _ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 _lock = threading.Lock()
@@ -278,6 +282,14 @@ class Library:
 class MoELayer(torch.nn.Module):
     """A whole MoE layer (routing, dispatch, experts, shared expert, combine)
     as one CUDA call. Inference: the output does not carry gradients.
+    Its tensors are the operands of config.layer_mlir() after x, by the
+    same names: router, bias (a buffer), gate_up, down and the shared
+    expert's. With config.fp8 the expert weights are float8_e4m3fn buffers
+    with their f32 block scales (gate_up_scales, down_scales, ...), as
+    DeepSeek-V3's checkpoint stores them; reset_parameters quantises random
+    weights per 128 x 128 block and load_weights takes a checkpoint's
+    tensors without dequantising. x is quantised per token and group of 128
+    inside the layer.
     fuse_gather=True compiles it so that the expert GEMMs read the permuted
     rows from the input instead of a copy: the [T*k, hidden] rows are never
     written or read (the workspace is the same: its plan already shares that
@@ -294,27 +306,51 @@ class MoELayer(torch.nn.Module):
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if c.dtype != "bf16" or dtype != torch.bfloat16:
             raise MoeError("MoELayer: the CUDA layer takes bf16 activations and weights")
-        if c.fp8:
-            raise MoeError("MoELayer does not hold FP8 weights yet: compile "
-                           "config.layer_mlir() with Library.from_module and call its "
-                           "launcher with float8_e4m3fn weights and their scales, or "
-                           "build the config with fp8=False for dequantised bf16 weights")
         self.name = c.name
         self.library = library
-        E, H, I, Is = c.experts, c.hidden, c.intermediate, c.shared_intermediate
-        p = lambda *s: torch.nn.Parameter(torch.empty(*s, dtype=dtype, device=device),
-                                          requires_grad=False)
-        self.router = p(E, H)
-        self.gate_up, self.down = p(E, 2 * I, H), p(E, H, I)
+        E, H = c.experts, c.hidden
+        self.router = torch.nn.Parameter(torch.empty(E, H, dtype=dtype, device=device),
+                                         requires_grad=False)
         if c.bias:
             self.register_buffer("bias", torch.zeros(E, dtype=torch.float32, device=device))
-        if Is:
-            self.shared_gate_up, self.shared_down = p(1, 2 * Is, H), p(1, H, Is)
+        # The expert operands in the launcher's order: bf16 parameters, or
+        # e4m3 buffers and their f32 scales.
+        self._experts = list(c.weight_shapes())
+        for name, shape in c.weight_shapes().items():
+            if not c.fp8:
+                setattr(self, name, torch.nn.Parameter(
+                    torch.empty(shape, dtype=dtype, device=device), requires_grad=False))
+            else:
+                kind = torch.float32 if name.endswith("_scales") else torch.float8_e4m3fn
+                self.register_buffer(name, torch.empty(shape, dtype=kind, device=device))
         self.reset_parameters()
 
     def reset_parameters(self, std=0.02):
-        for t in self.parameters():
-            torch.nn.init.normal_(t, std=std)
+        """Normal(0, std) weights; with FP8, normal weights quantised per
+        128 x 128 block (quantize_weight), per expert."""
+        torch.nn.init.normal_(self.router, std=std)
+        for name in self._experts:
+            if name.endswith("_scales"):
+                continue
+            t = getattr(self, name)
+            if not self.config.fp8:
+                torch.nn.init.normal_(t, std=std)
+                continue
+            scales = getattr(self, name + "_scales")
+            for e in range(t.shape[0]):
+                w = torch.randn(t.shape[1:], device=t.device) * std
+                t[e], scales[e] = quantize_weight(w)
+
+    def load_weights(self, state_dict, layer=None, prefix=None):
+        """The layer's tensors from a HuggingFace DeepSeek state dict (torch
+        tensors or NumPy arrays, moe_mlir.weights.layer_weights' names and
+        checks: layer picks model.layers.<layer>.mlp.), copied onto this
+        layer's device; FP8 weights and scales stay FP8. Returns self."""
+        weights = as_torch(layer_weights(self.config, state_dict, layer=layer, prefix=prefix))
+        with torch.no_grad():
+            for name, t in weights.items():
+                getattr(self, name).copy_(t)
+        return self
 
     def _launcher(self):
         if self.library is None:
@@ -329,9 +365,7 @@ class MoELayer(torch.nn.Module):
         args = [x, self.router]
         if self.config.bias:
             args.append(self.bias)
-        args += [self.gate_up, self.down]
-        if self.config.shared_intermediate:
-            args += [self.shared_gate_up, self.shared_down]
+        args += [getattr(self, name) for name in self._experts]
         return self._launcher()(*[a.detach() for a in args])
 
 

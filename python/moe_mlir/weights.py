@@ -184,6 +184,53 @@ def layer_weights(config, state_dict, layer=None, prefix=None):
     return out
 
 
+def quantize_weight(w, block=128):
+    """A float weight [N, K] (torch tensor) as a checkpoint stores it in
+    FP8: e4m3 values and f32 scale_inv [ceil(N/block), ceil(K/block)], one
+    per block x block tile (the last ones shorter), with
+    scale_inv = max(amax of the tile, 1e-4) / 448 and values
+    w / scale_inv rounded to nearest even in f32 (the clamp keeps all-zero
+    tiles finite, as act_quant does). On w's device; for random or
+    fine-tuned bf16 weights that a layer should run in FP8."""
+    if not _is_torch(w):
+        raise MoeError(f"quantize_weight: w must be a torch tensor, got {type(w).__name__}")
+    import torch
+    if w.dim() != 2:
+        raise MoeError(f"quantize_weight: w must be 2-D [N, K], got {list(w.shape)}")
+    if not w.is_floating_point() or w.dtype == torch.float8_e4m3fn:
+        raise MoeError(f"quantize_weight: w must be a float tensor, got {w.dtype}")
+    n, k = w.shape
+    nb, kb = -(-n // block), -(-k // block)
+    w = w.float()
+    padded = torch.zeros(nb * block, kb * block, device=w.device)
+    padded[:n, :k] = w.abs()
+    amax = padded.view(nb, block, kb, block).amax(dim=(1, 3)).clamp_min(1e-4)
+    # A tensor divisor: PyTorch turns division by a Python number into a
+    # multiplication by its reciprocal, which rounds differently.
+    scale_inv = amax / torch.full_like(amax, 448.0)
+    full = scale_inv.repeat_interleave(block, 0).repeat_interleave(block, 1)[:n, :k]
+    return (w / full).to(torch.float8_e4m3fn), scale_inv
+
+
+def as_torch(weights, device=None):
+    """The inverse of as_numpy: NumPy arrays -> torch tensors (uint8 e4m3
+    codes as float8_e4m3fn, uint16 bf16 bits as bfloat16, other dtypes as
+    they are); torch tensors pass through. On `device` when given."""
+    import torch
+    out = OrderedDict()
+    for name, t in weights.items():
+        if isinstance(t, np.ndarray):
+            a = np.ascontiguousarray(t)
+            if a.dtype == np.uint8:
+                t = torch.from_numpy(a).view(torch.float8_e4m3fn)
+            elif a.dtype == np.uint16:
+                t = torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+            else:
+                t = torch.from_numpy(a)
+        out[name] = t.to(device) if device is not None else t
+    return out
+
+
 def as_numpy(weights):
     """Torch tensors -> NumPy arrays moe_mlir.cpu takes (e4m3 as uint8 codes,
     bf16 as uint16 bits); NumPy arrays pass through."""

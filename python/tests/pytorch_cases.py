@@ -3,7 +3,7 @@ with bench/pytorch/prepare.py, which emits them for the GPU machine)."""
 
 import os
 
-from moe_mlir.config import LayerConfig
+from moe_mlir.config import FIELDS, LayerConfig
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -25,6 +25,14 @@ def small():
                        scale=2.5, shared_intermediate=128, aux_loss_alpha=1e-3, name="small")
 
 
+def small_fp8():
+    """The small layer with FP8 experts (e4m3 weights, 128 x 128 block
+    scales; x quantised per token and 128 inside the layer)."""
+    c = small()
+    return LayerConfig(**{**{f: getattr(c, f) for f in FIELDS}, "fp8": True,
+                          "name": "small_fp8"})
+
+
 SEQ = 512
 
 
@@ -35,6 +43,7 @@ def CASES():
         "v2_train": v2().router_training_mlir(seq_len=SEQ),
         "small_layer": small().layer_mlir(),
         "small_layer_fused": small().layer_mlir(),
+        "small_fp8_layer": small_fp8().layer_mlir(),
     }
 
 

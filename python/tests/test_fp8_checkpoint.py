@@ -294,3 +294,11 @@ def test_block_choice():
     with pytest.raises(MoeError, match="the state dict must be a mapping"):
         layer_weights(cfg, [1, 2])
     assert layer_weights(cfg, sd, prefix="model.layers.4.mlp.")["router"].shape == (8, 256)
+
+
+def test_quantize_weight_takes_torch_tensors():
+    # The GPU tests (test_pytorch.py) check it bitwise against
+    # fp8_reference.weight_quant; without PyTorch it says what it needs.
+    from moe_mlir.weights import quantize_weight
+    with pytest.raises(MoeError, match="w must be a torch tensor, got ndarray"):
+        quantize_weight(np.zeros((128, 128), np.float32))
