@@ -22,8 +22,10 @@ checked, then timed. Runs on the device machine (PyTorch, nvcc, an H200):
    gate/up and down GEMMs at T = 4096 and 16384 tokens x 8 slots (uniform
    routing), TFLOP/s, with the narrow (128 x 128) and the wide (128 x 256,
    the compiler's default) tile, next to torch's dense FP8
-   GEMM (torch._scaled_mm, row-wise scales) and bf16 GEMM on the same flops
-   and the copy bandwidth, all in the same run.
+   GEMM (torch._scaled_mm, row-wise scales) and bf16 GEMM on the same flops,
+   torch's grouped FP8 paths on the same gate/up GEMM
+   (torch._scaled_grouped_mm, torch._scaled_mm per expert; row-wise
+   scales) and the copy bandwidth, all in the same run.
 Details go to DIR/fp8_check.json.
 """
 
@@ -333,13 +335,44 @@ def timings(lib, gen, report, Ts=(4096, 16384)):
         src = torch.empty(R * H // 2, dtype=torch.int32, device=DEV)
         dst = torch.empty_like(src)
         copy = lambda: dst.copy_(src)
-        t_up, t_down, t_upw, t_downw, t8, t16, tc = median_ms(
-            [up_fn(""), down_fn(""), up_fn("_wide"), down_fn("_wide"), dense8, dense16, copy])
+        # torch's own FP8 paths on the same routed gate/up GEMM, row-wise
+        # scales (one per row of A and per weight row, not per 128 of K):
+        # torch._scaled_grouped_mm over the offsets, and torch._scaled_mm
+        # once per expert. A path this torch lacks is reported, not timed.
+        w8 = q_up.view(torch.float8_e4m3fn)
+        ends = off[1:].to(DEV)
+        sa_rows = torch.ones(R, device=DEV)
+        sb_rows = torch.ones(E, 2 * I, device=DEV)
+        bounds = offsets.tolist()
+        torch_paths = {
+            "torch._scaled_grouped_mm": lambda: torch._scaled_grouped_mm(
+                a8, w8.transpose(-2, -1), sa_rows, sb_rows, offs=ends,
+                out_dtype=torch.bfloat16),
+            "torch._scaled_mm per expert": lambda: [
+                torch._scaled_mm(a8[bounds[e]:bounds[e + 1]], w8[e].t(),
+                                 scale_a=sa[bounds[e]:bounds[e + 1]], scale_b=sb,
+                                 out_dtype=torch.bfloat16)
+                for e in range(E)],
+        }
+        usable, unsupported = [], {}
+        for name, fn in torch_paths.items():
+            try:
+                fn()
+                torch.cuda.synchronize()
+                usable.append(name)
+            except Exception as e:  # noqa: BLE001 - reported as such
+                unsupported[name] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
+        times = median_ms([up_fn(""), down_fn(""), up_fn("_wide"), down_fn("_wide"), dense8,
+                           dense16, copy] + [torch_paths[n] for n in usable])
+        t_up, t_down, t_upw, t_downw, t8, t16, tc = times[:7]
         f_up, f_down = 2.0 * R * 2 * I * H, 2.0 * R * H * I
         row = {"T": T, "rows": R, "up_ms": t_up, "down_ms": t_down,
                "up_tflops": f_up / t_up / 1e9, "down_tflops": f_down / t_down / 1e9,
                "wide_up_ms": t_upw, "wide_down_ms": t_downw,
                "wide_up_tflops": f_up / t_upw / 1e9, "wide_down_tflops": f_down / t_downw / 1e9,
+               "torch_grouped_up": {n: {"ms": t, "tflops": f_up / t / 1e9}
+                                    for n, t in zip(usable, times[7:])},
+               "torch_grouped_unsupported": unsupported,
                "torch_fp8_dense_tflops": f_up / t8 / 1e9,
                "torch_bf16_dense_tflops": f_up / t16 / 1e9,
                "copy_gbps": 2 * src.numel() * 4 / tc / 1e6}
@@ -356,6 +389,12 @@ def timings(lib, gen, report, Ts=(4096, 16384)):
               f"{r['wide_up_tflops']:7.0f} {r['wide_down_ms']:7.3f} {r['wide_down_tflops']:7.0f} "
               f"| {r['torch_fp8_dense_tflops']:9.0f} "
               f"{r['torch_bf16_dense_tflops']:5.0f} | {r['copy_gbps']:9.0f}")
+    for r in rows_table:
+        for name, t in r["torch_grouped_up"].items():
+            print(f"  T={r['T']}: gate/up by {name}: {t['ms']:.3f} ms, "
+                  f"{t['tflops']:.0f} TFLOP/s (row-wise scales)")
+        for name, why in r["torch_grouped_unsupported"].items():
+            print(f"  T={r['T']}: {name} not available: {why}")
 
 
 def main():
