@@ -13,7 +13,8 @@ using namespace mlir::moe::loops;
 
 namespace {
 
-/// z[t, e] = Σ_h x[t, h] · W[e, h], in f32, h ascending.
+/// z[t, e] = Σ_h x[t, h] · W[e, h], in f32, h ascending, rounded once to
+/// the logits' type.
 struct GateToLoops : OpConversionPattern<GateOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -25,7 +26,8 @@ struct GateToLoops : OpConversionPattern<GateOp> {
     Value w = e.toBuffer(adaptor.getWeight());
     Value numTokens = e.dim(x, 0), hidden = e.dim(x, 1);
     Value numExperts = e.dim(w, 0);
-    Value z = e.alloc(b.getF32Type(), {numTokens, numExperts});
+    Type elem = op.getType().getElementType();
+    Value z = e.alloc(elem, {numTokens, numExperts});
     e.loop(e.idx(0), numTokens, [&](Value t) {
       e.loop(e.idx(0), numExperts, [&](Value ex) {
         Value acc = e.loop(e.idx(0), hidden, ValueRange{e.f32(0.0)},
@@ -34,6 +36,8 @@ struct GateToLoops : OpConversionPattern<GateOp> {
                                                 e.toF32(e.load(w, {ex, h})));
                              return {e.add(sum[0], prod)};
                            })[0];
+        if (elem != acc.getType())
+          acc = arith::TruncFOp::create(b, elem, acc);
         e.store(acc, z, {t, ex});
       });
     });

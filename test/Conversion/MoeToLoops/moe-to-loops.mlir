@@ -230,3 +230,20 @@ func.func @fp8_permute(%q: tensor<?x256xf8E4M3FN>, %s: tensor<?x2xf32>, %ids: te
         -> (tensor<?x256xf8E4M3FN>, tensor<?x2xi32>, tensor<5xi32>, tensor<?x2xf32>)
   return %rows, %rs : tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
 }
+
+// -----
+
+// Router logits: the f32 sum of each (token, expert), rounded once to the
+// result's type when that is bf16.
+// CHECK-LABEL: func.func @gate_bf16
+// CHECK: %[[Z:.+]] = memref.alloc({{.+}}) : memref<?x8xbf16>
+// CHECK: scf.for
+// CHECK: %[[SUM:.+]] = scf.for {{.+}} -> (f32)
+// CHECK: arith.mulf {{.+}} : f32
+// CHECK: arith.addf {{.+}} : f32
+// CHECK: %[[B:.+]] = arith.truncf %[[SUM]] : f32 to bf16
+// CHECK: memref.store %[[B]], %[[Z]]
+func.func @gate_bf16(%x: tensor<?x64xbf16>, %w: tensor<8x64xbf16>) -> tensor<?x8xbf16> {
+  %z = moe.gate %x, %w : tensor<?x64xbf16>, tensor<8x64xbf16> -> tensor<?x8xbf16>
+  return %z : tensor<?x8xbf16>
+}

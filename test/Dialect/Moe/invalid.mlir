@@ -46,8 +46,25 @@ func.func @gate_dynamic_experts(%x: tensor<4x64xf32>, %w: tensor<?x64xf32>) {
 // -----
 
 func.func @gate_result_dtype(%x: tensor<4x64xbf16>, %w: tensor<8x64xbf16>) {
-  // expected-error @+1 {{result #0 must be 2D tensor of 32-bit float values}}
-  %z = moe.gate %x, %w : tensor<4x64xbf16>, tensor<8x64xbf16> -> tensor<4x8xbf16>
+  // expected-error @+1 {{'moe.gate' op router logits are f32 or the input's element type ('bf16'), got 'f16'}}
+  %z = moe.gate %x, %w : tensor<4x64xbf16>, tensor<8x64xbf16> -> tensor<4x8xf16>
+  return
+}
+
+// -----
+
+func.func @gate_result_int(%x: tensor<4x64xbf16>, %w: tensor<8x64xbf16>) {
+  // expected-error @+1 {{result #0 must be 2D tensor of 32-bit float or bfloat16 type or 16-bit float values}}
+  %z = moe.gate %x, %w : tensor<4x64xbf16>, tensor<8x64xbf16> -> tensor<4x8xi32>
+  return
+}
+
+// -----
+
+func.func @layer_logits_type(%x: tensor<?x64xbf16>, %r: tensor<8x64xbf16>, %gu: tensor<8x64x64xbf16>, %d: tensor<8x64x32xbf16>) {
+  // expected-error @+1 {{'moe.layer' op router logits are f32 or the input's element type ('bf16'), got 'f16'}}
+  %y = moe.layer %x router %r experts %gu, %d score softmax k = 2 logits = f16
+      : (tensor<?x64xbf16>, tensor<8x64xbf16>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>) -> tensor<?x64xbf16>
   return
 }
 

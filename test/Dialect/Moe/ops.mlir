@@ -210,6 +210,21 @@ func.func @layer_minimal(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>,
   return %y : tensor<4x16xf32>
 }
 
+// Router logits in the activation dtype (Qwen, Mixtral): moe.gate rounds
+// its f32 sums to bf16, and moe.layer says so with `logits`.
+// CHECK-LABEL: func.func @bf16_logits
+func.func @bf16_logits(%x: tensor<?x64xbf16>, %r: tensor<8x64xbf16>,
+    %gu: tensor<8x64x64xbf16>, %d: tensor<8x64x32xbf16>) -> tensor<?x64xbf16> {
+  // CHECK: moe.gate %{{.+}}, %{{.+}} : tensor<?x64xbf16>, tensor<8x64xbf16> -> tensor<?x8xbf16>
+  %z = moe.gate %x, %r : tensor<?x64xbf16>, tensor<8x64xbf16> -> tensor<?x8xbf16>
+  // CHECK: moe.score softmax %{{.+}} : tensor<?x8xbf16> -> tensor<?x8xf32>
+  %s = moe.score softmax %z : tensor<?x8xbf16> -> tensor<?x8xf32>
+  // CHECK: moe.layer %{{.+}} score softmax k = 2 normalize logits = bf16 : (
+  %y = moe.layer %x router %r experts %gu, %d score softmax k = 2 normalize logits = bf16
+      : (tensor<?x64xbf16>, tensor<8x64xbf16>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
 // Attributes on their own, as a user would attach them to other ops.
 // CHECK-LABEL: func.func @attrs
 // CHECK: moe.drop_policy = #moe.drop_policy<position>

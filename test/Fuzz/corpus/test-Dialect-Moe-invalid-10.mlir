@@ -1,5 +1,4 @@
-func.func @route_groups_divide(%s: tensor<4x8xf32>) {
-  %ids, %w = moe.route %s k = 2 groups = 3
-      : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
+func.func @score_dynamic_experts(%z: tensor<4x?xf32>) {
+  %s = moe.score sigmoid %z : tensor<4x?xf32> -> tensor<4x?xf32>
   return
 }

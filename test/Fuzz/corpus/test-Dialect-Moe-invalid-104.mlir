@@ -1,4 +1,5 @@
-func.func @score_overflowing_bytes(%z: tensor<4611686018427387904x256xf32>) {
-  %s = moe.score sigmoid %z : tensor<4611686018427387904x256xf32> -> tensor<4611686018427387904x256xf32>
+func.func @layer_losses_not_losses(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 losses [1 : i64]
+      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
   return
 }

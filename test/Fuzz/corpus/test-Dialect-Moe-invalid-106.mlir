@@ -1,5 +1,4 @@
-func.func @route_too_large_result(%s: tensor<?x256xf32>) {
-  %ids, %w = moe.route %s k = 140737488355328
-      : (tensor<?x256xf32>) -> (tensor<?x140737488355328xi32>, tensor<?x140737488355328xf32>)
+func.func @score_overflowing_bytes(%z: tensor<4611686018427387904x256xf32>) {
+  %s = moe.score sigmoid %z : tensor<4611686018427387904x256xf32> -> tensor<4611686018427387904x256xf32>
   return
 }

@@ -1,6 +1,5 @@
-func.func @expert_ffn_intermediate_too_large(%rows: tensor<1048576x16xbf16>,
-    %gu: tensor<1x536870912x16xbf16>, %d: tensor<1x16x268435456xbf16>) {
-  %y = moe.expert_ffn %rows weights %gu, %d
-      : (tensor<1048576x16xbf16>, tensor<1x536870912x16xbf16>, tensor<1x16x268435456xbf16>) -> tensor<1048576x16xbf16>
+func.func @route_too_large_result(%s: tensor<?x256xf32>) {
+  %ids, %w = moe.route %s k = 140737488355328
+      : (tensor<?x256xf32>) -> (tensor<?x140737488355328xi32>, tensor<?x140737488355328xf32>)
   return
 }

@@ -1,5 +1,4 @@
-func.func @route_experts_i32(%s: tensor<1x2147483648xf32>) {
-  %ids, %w = moe.route %s k = 2
-      : (tensor<1x2147483648xf32>) -> (tensor<1x2xi32>, tensor<1x2xf32>)
+func.func @score_func_keyword(%z: tensor<4x8xf32>) {
+  %s = moe.score tanh %z : tensor<4x8xf32> -> tensor<4x8xf32>
   return
 }

@@ -1,4 +1,6 @@
-func.func @quantize_group_positive(%x: tensor<4x256xf32>) {
-  %q, %s = moe.quantize %x group = 0 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x2xf32>
+func.func @expert_ffn_intermediate_too_large(%rows: tensor<1048576x16xbf16>,
+    %gu: tensor<1x536870912x16xbf16>, %d: tensor<1x16x268435456xbf16>) {
+  %y = moe.expert_ffn %rows weights %gu, %d
+      : (tensor<1048576x16xbf16>, tensor<1x536870912x16xbf16>, tensor<1x16x268435456xbf16>) -> tensor<1048576x16xbf16>
   return
 }

@@ -1,4 +1,4 @@
-func.func @quantize_scales(%x: tensor<4x256xf32>) {
-  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x3xf32>
+func.func @quantize_group_divides(%x: tensor<4x200xf32>) {
+  %q, %s = moe.quantize %x group = 128 : tensor<4x200xf32> -> tensor<4x200xf8E4M3FN>, tensor<4x1xf32>
   return
 }

@@ -1,4 +1,4 @@
-func.func @quantize_values_shape(%x: tensor<4x256xf32>) {
-  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x128xf8E4M3FN>, tensor<4x2xf32>
+func.func @quantize_scales(%x: tensor<4x256xf32>) {
+  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xf8E4M3FN>, tensor<4x3xf32>
   return
 }

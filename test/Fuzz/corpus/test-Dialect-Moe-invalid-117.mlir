@@ -1,4 +1,4 @@
-func.func @permute_fp8_needs_scales(%x: tensor<4x256xf8E4M3FN>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
-  %rows, %map, %off = moe.permute %x, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>)
+func.func @quantize_values_type(%x: tensor<4x256xf32>) {
+  %q, %s = moe.quantize %x group = 128 : tensor<4x256xf32> -> tensor<4x256xbf16>, tensor<4x2xf32>
   return
 }

@@ -1,4 +1,4 @@
-func.func @permute_row_scales_result(%x: tensor<4x256xf8E4M3FN>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
-  %rows, %map, %off = moe.permute %x scales %s, %ids, %w : (tensor<4x256xf8E4M3FN>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xf8E4M3FN>, tensor<4x2xi32>, tensor<9xi32>)
+func.func @permute_scales_need_fp8(%x: tensor<4x256xbf16>, %s: tensor<4x2xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  %rows, %map, %off, %rs = moe.permute %x scales %s, %ids, %w : (tensor<4x256xbf16>, tensor<4x2xf32>, tensor<4x2xi32>, tensor<4x2xf32>) -> (tensor<8x256xbf16>, tensor<4x2xi32>, tensor<9xi32>, tensor<8x2xf32>)
   return
 }

@@ -1,4 +1,4 @@
-func.func @ffn_fp8_width_blocks(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x192x256xf8E4M3FN>, %d: tensor<4x256x96xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
-  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x192x256xf8E4M3FN>, tensor<4x256x96xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
+func.func @ffn_fp8_weights_need_scales(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>) {
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>) -> tensor<8x256xbf16>
   return
 }

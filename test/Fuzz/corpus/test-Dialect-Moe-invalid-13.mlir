@@ -1,5 +1,5 @@
-func.func @route_group_topk_large(%s: tensor<4x8xf32>) {
-  %ids, %w = moe.route %s k = 2 groups = 2 group_topk = 3
-      : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
+func.func @route_experts_i32(%s: tensor<1x2147483648xf32>) {
+  %ids, %w = moe.route %s k = 2
+      : (tensor<1x2147483648xf32>) -> (tensor<1x2xi32>, tensor<1x2xf32>)
   return
 }

@@ -1,4 +1,4 @@
-func.func @layer_ue8m0_needs_fp8(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xbf16>, %d: tensor<8x256x128xbf16>) {
-  %y = moe.layer %x router %r experts %gu, %d ue8m0 score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xbf16>, tensor<8x256x128xbf16>) -> tensor<4x256xbf16>
+func.func @ffn_fp8_row_scales_rows(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<7x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>, %ds: tensor<4x2x1xf32>) {
+  %y = moe.expert_ffn %x scales %xs offsets %off weights %gu, %d scales %gus, %ds : (tensor<8x256xf8E4M3FN>, tensor<7x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>, tensor<4x2x1xf32>) -> tensor<8x256xbf16>
   return
 }

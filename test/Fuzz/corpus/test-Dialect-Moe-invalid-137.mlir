@@ -1,4 +1,4 @@
-func.func @layer_fp8_needs_scales(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>) {
-  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>) -> tensor<4x256xbf16>
+func.func @ffn_fp8_gate_up_scales_only(%x: tensor<8x256xf8E4M3FN>, %xs: tensor<8x2xf32>, %off: tensor<5xi32>, %gu: tensor<4x256x256xf8E4M3FN>, %d: tensor<4x256x128xf8E4M3FN>, %gus: tensor<4x2x2xf32>) {
+  %y = "moe.expert_ffn"(%x, %xs, %off, %gu, %d, %gus) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<8x256xf8E4M3FN>, tensor<8x2xf32>, tensor<5xi32>, tensor<4x256x256xf8E4M3FN>, tensor<4x256x128xf8E4M3FN>, tensor<4x2x2xf32>) -> tensor<8x256xbf16>
   return
 }

@@ -1,4 +1,4 @@
-func.func @layer_shared_down_missing(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xbf16>, %d: tensor<8x256x128xbf16>, %sgu: tensor<1x256x256xbf16>) {
-  %y = "moe.layer"(%x, %r, %gu, %d, %sgu) <{k = 2 : i64, score_func = #moe.score_func<sigmoid>, operandSegmentSizes = array<i32: 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0>}> : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xbf16>, tensor<8x256x128xbf16>, tensor<1x256x256xbf16>) -> tensor<4x256xbf16>
+func.func @layer_shared_scales_without_shared(%x: tensor<4x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256x256xf8E4M3FN>, %d: tensor<8x256x128xf8E4M3FN>, %gus: tensor<8x2x2xf32>, %ds: tensor<8x2x1xf32>) {
+  %y = moe.layer %x router %r experts %gu, %d scales %gus, %ds shared_scales %gus, %ds score sigmoid k = 2 : (tensor<4x256xbf16>, tensor<8x256xbf16>, tensor<8x256x256xf8E4M3FN>, tensor<8x256x128xf8E4M3FN>, tensor<8x2x2xf32>, tensor<8x2x1xf32>, tensor<8x2x2xf32>, tensor<8x2x1xf32>) -> tensor<4x256xbf16>
   return
 }

@@ -1,5 +1,5 @@
-func.func @route_k_unreachable(%s: tensor<4x256xf32>) {
-  %ids, %w = moe.route %s k = 65 groups = 8 group_topk = 2
-      : (tensor<4x256xf32>) -> (tensor<4x65xi32>, tensor<4x65xf32>)
+func.func @route_group_topk_large(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2 groups = 2 group_topk = 3
+      : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
   return
 }

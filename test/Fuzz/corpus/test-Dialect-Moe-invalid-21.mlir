@@ -1,5 +1,5 @@
-func.func @route_scale_zero(%s: tensor<4x8xf32>) {
-  %ids, %w = moe.route %s k = 2 scale = 0.0
+func.func @route_topk_sum_zero(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2 groups = 2 group_topk = 1 group_score = topk_sum<0>
       : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
   return
 }

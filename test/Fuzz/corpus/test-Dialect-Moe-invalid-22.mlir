@@ -1,5 +1,5 @@
-func.func @route_scale_inf(%s: tensor<4x8xf32>) {
-  %ids, %w = moe.route %s k = 2 scale = 0x7F800000
+func.func @route_group_score_keyword(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2 groups = 2 group_topk = 1 group_score = mean
       : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
   return
 }

@@ -1,6 +1,5 @@
-func.func @permute_rows_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tensor<16x2xi32>, %w: tensor<16x2xf32>) {
-  %rows, %map, %off = moe.permute %x, %ids, %w
-      : (tensor<16x64xbf16>, tensor<16x2xi32>, tensor<16x2xf32>)
-        -> (tensor<?x64xbf16>, tensor<16x2xi32>, tensor<9xi32>)
+func.func @route_ids_dynamic_k(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2
+      : (tensor<4x8xf32>) -> (tensor<4x?xi32>, tensor<4x2xf32>)
   return
 }

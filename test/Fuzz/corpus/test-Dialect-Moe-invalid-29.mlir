@@ -1,6 +1,5 @@
-func.func @permute_rows_static_dynamic_tokens(%x: tensor<?x64xbf16>, %ids: tensor<?x2xi32>, %w: tensor<?x2xf32>) {
-  %rows, %map, %off = moe.permute %x, %ids, %w
-      : (tensor<?x64xbf16>, tensor<?x2xi32>, tensor<?x2xf32>)
-        -> (tensor<32x64xbf16>, tensor<?x2xi32>, tensor<9xi32>)
+func.func @route_ids_dynamic_tokens(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2
+      : (tensor<4x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
   return
 }

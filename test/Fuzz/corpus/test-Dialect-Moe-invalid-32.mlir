@@ -1,5 +1,6 @@
-func.func @route_scores_dtype(%s: tensor<4x8xbf16>) {
-  %ids, %w = moe.route %s k = 2
-      : (tensor<4x8xbf16>) -> (tensor<4x2xi32>, tensor<4x2xf32>)
+func.func @permute_map_dynamic_static_tokens(%x: tensor<16x64xbf16>, %ids: tensor<16x2xi32>, %w: tensor<16x2xf32>) {
+  %rows, %map, %off = moe.permute %x, %ids, %w
+      : (tensor<16x64xbf16>, tensor<16x2xi32>, tensor<16x2xf32>)
+        -> (tensor<32x64xbf16>, tensor<?x2xi32>, tensor<9xi32>)
   return
 }

@@ -1,5 +1,5 @@
-func.func @route_ids_dtype(%s: tensor<4x8xf32>) {
+func.func @route_weights_tokens(%s: tensor<4x8xf32>) {
   %ids, %w = moe.route %s k = 2
-      : (tensor<4x8xf32>) -> (tensor<4x2xi64>, tensor<4x2xf32>)
+      : (tensor<4x8xf32>) -> (tensor<4x2xi32>, tensor<5x2xf32>)
   return
 }

@@ -1,6 +1,5 @@
-func.func @layout_experts(%ids: tensor<3x4xi32>) {
-  %pe, %pr, %pn, %in = moe.dispatch_layout %ids
-      topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 2>
-      : tensor<3x4xi32> -> tensor<16xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
+func.func @route_ids_dtype(%s: tensor<4x8xf32>) {
+  %ids, %w = moe.route %s k = 2
+      : (tensor<4x8xf32>) -> (tensor<4x2xi64>, tensor<4x2xf32>)
   return
 }

@@ -1,6 +1,6 @@
-func.func @topology_gpus(%ids: tensor<3x4xi32>) {
+func.func @layout_in_rank_tokens(%ids: tensor<3x4xi32>) {
   %pe, %pr, %pn, %in = moe.dispatch_layout %ids
-      topology <nodes = 2, gpus_per_node = -1, experts_per_gpu = 2>
-      : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
+      topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 2>
+      : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<4x16xi1>
   return
 }

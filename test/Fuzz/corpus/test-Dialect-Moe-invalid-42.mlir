@@ -1,6 +1,6 @@
-func.func @topology_experts_per_gpu(%ids: tensor<3x4xi32>) {
+func.func @topology_nodes(%ids: tensor<3x4xi32>) {
   %pe, %pr, %pn, %in = moe.dispatch_layout %ids
-      topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 0>
+      topology <nodes = 0, gpus_per_node = 8, experts_per_gpu = 2>
       : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
   return
 }

@@ -1,6 +1,6 @@
-func.func @permute_policy_without_capacity(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
-  %r, %m, %o = moe.permute %x, %ids, %w drop position
-      : (tensor<4x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>)
-        -> (tensor<8x16xf32>, tensor<4x2xi32>, tensor<9xi32>)
+func.func @topology_node_limit(%ids: tensor<3x4xi32>) {
+  %pe, %pr, %pn, %in = moe.dispatch_layout %ids
+      topology <nodes = 2, gpus_per_node = 8, experts_per_gpu = 2, node_limit = 3>
+      : tensor<3x4xi32> -> tensor<32xi32>, tensor<16xi32>, tensor<2xi32>, tensor<3x16xi1>
   return
 }

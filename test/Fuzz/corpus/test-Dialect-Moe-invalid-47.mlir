@@ -1,5 +1,5 @@
-func.func @permute_policy_keyword(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
-  %r, %m, %o = moe.permute %x, %ids, %w capacity_factor = 1.0 drop random
+func.func @permute_capacity(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  %r, %m, %o = moe.permute %x, %ids, %w capacity_factor = -1.0
       : (tensor<4x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>)
         -> (tensor<8x16xf32>, tensor<4x2xi32>, tensor<9xi32>)
   return

@@ -1,6 +1,6 @@
-func.func @permute_rows(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
-  %r, %m, %o = moe.permute %x, %ids, %w
+func.func @permute_policy_without_capacity(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  %r, %m, %o = moe.permute %x, %ids, %w drop position
       : (tensor<4x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>)
-        -> (tensor<4x16xf32>, tensor<4x2xi32>, tensor<9xi32>)
+        -> (tensor<8x16xf32>, tensor<4x2xi32>, tensor<9xi32>)
   return
 }

@@ -1,5 +1,6 @@
-func.func @ffn_width(%r: tensor<8x16xf32>, %o: tensor<5xi32>, %gu: tensor<4x10x16xf32>, %d: tensor<4x16x6xf32>) {
-  %y = moe.expert_ffn %r offsets %o weights %gu, %d
-      : (tensor<8x16xf32>, tensor<5xi32>, tensor<4x10x16xf32>, tensor<4x16x6xf32>) -> tensor<8x16xf32>
+func.func @permute_rows_dtype(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x2xf32>) {
+  %r, %m, %o = moe.permute %x, %ids, %w
+      : (tensor<4x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>)
+        -> (tensor<8x16xbf16>, tensor<4x2xi32>, tensor<9xi32>)
   return
 }

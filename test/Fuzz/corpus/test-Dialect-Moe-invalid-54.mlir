@@ -1,5 +1,6 @@
-func.func @ffn_offsets(%r: tensor<8x16xf32>, %o: tensor<4xi32>, %gu: tensor<4x12x16xf32>, %d: tensor<4x16x6xf32>) {
-  %y = moe.expert_ffn %r offsets %o weights %gu, %d
-      : (tensor<8x16xf32>, tensor<4xi32>, tensor<4x12x16xf32>, tensor<4x16x6xf32>) -> tensor<8x16xf32>
+func.func @permute_weights_shape(%x: tensor<4x16xf32>, %ids: tensor<4x2xi32>, %w: tensor<4x3xf32>) {
+  %r, %m, %o = moe.permute %x, %ids, %w
+      : (tensor<4x16xf32>, tensor<4x2xi32>, tensor<4x3xf32>)
+        -> (tensor<8x16xf32>, tensor<4x2xi32>, tensor<9xi32>)
   return
 }

@@ -1,5 +1,5 @@
-func.func @ffn_experts(%r: tensor<8x16xf32>, %o: tensor<5xi32>, %gu: tensor<4x12x16xf32>, %d: tensor<3x16x6xf32>) {
-  %y = moe.expert_ffn %r offsets %o weights %gu, %d
-      : (tensor<8x16xf32>, tensor<5xi32>, tensor<4x12x16xf32>, tensor<3x16x6xf32>) -> tensor<8x16xf32>
+func.func @ffn_no_offsets(%r: tensor<8x16xf32>, %gu: tensor<4x12x16xf32>, %d: tensor<4x16x6xf32>) {
+  %y = moe.expert_ffn %r weights %gu, %d
+      : (tensor<8x16xf32>, tensor<4x12x16xf32>, tensor<4x16x6xf32>) -> tensor<8x16xf32>
   return
 }

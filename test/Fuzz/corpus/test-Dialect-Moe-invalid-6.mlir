@@ -1,4 +1,4 @@
-func.func @gate_int_input(%x: tensor<4x64xi32>, %w: tensor<8x64xi32>) {
-  %z = moe.gate %x, %w : tensor<4x64xi32>, tensor<8x64xi32> -> tensor<4x8xf32>
+func.func @gate_result_int(%x: tensor<4x64xbf16>, %w: tensor<8x64xbf16>) {
+  %z = moe.gate %x, %w : tensor<4x64xbf16>, tensor<8x64xbf16> -> tensor<4x8xi32>
   return
 }

@@ -1,5 +1,5 @@
-func.func @combine_shared(%h: tensor<8x16xf32>, %m: tensor<4x2xi32>, %w: tensor<4x2xf32>, %s: tensor<4x32xf32>) {
-  %y = moe.combine %h, %m, %w shared %s
-      : (tensor<8x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>, tensor<4x32xf32>) -> tensor<4x16xf32>
+func.func @ffn_dynamic_width(%r: tensor<8x16xf32>, %o: tensor<5xi32>, %gu: tensor<4x?x16xf32>, %d: tensor<4x16x6xf32>) {
+  %y = moe.expert_ffn %r offsets %o weights %gu, %d
+      : (tensor<8x16xf32>, tensor<5xi32>, tensor<4x?x16xf32>, tensor<4x16x6xf32>) -> tensor<8x16xf32>
   return
 }

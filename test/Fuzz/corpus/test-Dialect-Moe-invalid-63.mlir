@@ -1,5 +1,5 @@
-func.func @combine_weights(%h: tensor<8x16xf32>, %m: tensor<4x2xi32>, %w: tensor<4x1xf32>) {
-  %y = moe.combine %h, %m, %w
-      : (tensor<8x16xf32>, tensor<4x2xi32>, tensor<4x1xf32>) -> tensor<4x16xf32>
+func.func @combine_shared(%h: tensor<8x16xf32>, %m: tensor<4x2xi32>, %w: tensor<4x2xf32>, %s: tensor<4x32xf32>) {
+  %y = moe.combine %h, %m, %w shared %s
+      : (tensor<8x16xf32>, tensor<4x2xi32>, tensor<4x2xf32>, tensor<4x32xf32>) -> tensor<4x16xf32>
   return
 }

@@ -1,4 +1,5 @@
-func.func @loss_alpha_nan(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>) {
-  %l = moe.balance_loss %s, %ids <expert, alpha = 0x7FC00000> : tensor<4x8xf32>, tensor<4x2xi32> -> tensor<f32>
+func.func @combine_weights(%h: tensor<8x16xf32>, %m: tensor<4x2xi32>, %w: tensor<4x1xf32>) {
+  %y = moe.combine %h, %m, %w
+      : (tensor<8x16xf32>, tensor<4x2xi32>, tensor<4x1xf32>) -> tensor<4x16xf32>
   return
 }

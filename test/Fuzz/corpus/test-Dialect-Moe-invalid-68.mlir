@@ -1,4 +1,4 @@
-func.func @loss_device_needs_devices(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>) {
-  %l = moe.balance_loss %s, %ids <device, alpha = 0.05> : tensor<4x8xf32>, tensor<4x2xi32> -> tensor<f32>
+func.func @loss_seq_len(%s: tensor<6x8xf32>, %ids: tensor<6x2xi32>) {
+  %l = moe.balance_loss %s, %ids <sequence, alpha = 1.0e-4, seq_len = 4> : tensor<6x8xf32>, tensor<6x2xi32> -> tensor<f32>
   return
 }

@@ -1,4 +1,4 @@
-func.func @score_dynamic_experts(%z: tensor<4x?xf32>) {
-  %s = moe.score sigmoid %z : tensor<4x?xf32> -> tensor<4x?xf32>
+func.func @gate_int_input(%x: tensor<4x64xi32>, %w: tensor<8x64xi32>) {
+  %z = moe.gate %x, %w : tensor<4x64xi32>, tensor<8x64xi32> -> tensor<4x8xf32>
   return
 }

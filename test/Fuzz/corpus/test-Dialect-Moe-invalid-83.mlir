@@ -1,5 +1,4 @@
-func.func @loss_grad_seq_len(%s: tensor<6x8xf32>, %ids: tensor<6x2xi32>) {
-  %g = moe.balance_loss_grad sigmoid %s, %ids <sequence, alpha = 0.05, seq_len = 4>
-      : tensor<6x8xf32>, tensor<6x2xi32> -> tensor<6x8xf32>
+func.func @loss_result_type(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>) {
+  %l = moe.balance_loss %s, %ids <expert, alpha = 0.05> : tensor<4x8xf32>, tensor<4x2xi32> -> tensor<1xf32>
   return
 }

@@ -1,4 +1,5 @@
-func.func @bias_rate(%b: tensor<8xf32>, %c: tensor<8xi32>) {
-  %b2 = moe.bias_update %b, %c rate = -1.0e-3 : tensor<8xf32>, tensor<8xi32>
+func.func @loss_grad_shape(%s: tensor<4x8xf32>, %ids: tensor<4x2xi32>) {
+  %g = moe.balance_loss_grad sigmoid %s, %ids <expert, alpha = 0.05>
+      : tensor<4x8xf32>, tensor<4x2xi32> -> tensor<4x4xf32>
   return
 }

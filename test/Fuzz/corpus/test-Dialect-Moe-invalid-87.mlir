@@ -1,5 +1,4 @@
-func.func @layer_groups(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
-  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 groups = 3
-      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
+func.func @bias_counts(%b: tensor<8xf32>, %c: tensor<4xi32>) {
+  %b2 = moe.bias_update %b, %c rate = 1.0e-3 : tensor<8xf32>, tensor<4xi32>
   return
 }

@@ -1,5 +1,5 @@
-func.func @layer_capacity(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
-  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 capacity_factor = 0.0
+func.func @layer_groups(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
+  %y = moe.layer %x router %r experts %gu, %d score sigmoid k = 2 groups = 3
       : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
   return
 }

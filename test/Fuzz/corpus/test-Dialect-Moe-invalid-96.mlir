@@ -1,7 +1,5 @@
-func.func @layer_shared_width(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>,
-                              %sgu: tensor<1x12x16xf32>, %sd: tensor<1x16x8xf32>) {
-  %y = moe.layer %x router %r experts %gu, %d shared %sgu, %sd score sigmoid k = 2
-      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>,
-         tensor<1x12x16xf32>, tensor<1x16x8xf32>) -> tensor<4x16xf32>
+func.func @layer_bias(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>, %b: tensor<4xf32>, %gu: tensor<8x12x16xf32>, %d: tensor<8x16x6xf32>) {
+  %y = moe.layer %x router %r bias %b experts %gu, %d score sigmoid k = 2
+      : (tensor<4x16xf32>, tensor<8x16xf32>, tensor<4xf32>, tensor<8x12x16xf32>, tensor<8x16x6xf32>) -> tensor<4x16xf32>
   return
 }

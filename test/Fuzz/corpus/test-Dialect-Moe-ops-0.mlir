@@ -149,6 +149,15 @@ func.func @layer_minimal(%x: tensor<4x16xf32>, %r: tensor<8x16xf32>,
   return %y : tensor<4x16xf32>
 }
 
+func.func @bf16_logits(%x: tensor<?x64xbf16>, %r: tensor<8x64xbf16>,
+    %gu: tensor<8x64x64xbf16>, %d: tensor<8x64x32xbf16>) -> tensor<?x64xbf16> {
+  %z = moe.gate %x, %r : tensor<?x64xbf16>, tensor<8x64xbf16> -> tensor<?x8xbf16>
+  %s = moe.score softmax %z : tensor<?x8xbf16> -> tensor<?x8xf32>
+  %y = moe.layer %x router %r experts %gu, %d score softmax k = 2 normalize logits = bf16
+      : (tensor<?x64xbf16>, tensor<8x64xbf16>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
 func.func @attrs() attributes {
     moe.score_func = #moe.score_func<softmax>,
     moe.drop_policy = #moe.drop_policy<position>,

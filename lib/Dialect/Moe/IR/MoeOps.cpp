@@ -26,11 +26,21 @@ using namespace mlir::moe;
 // GateOp
 //===----------------------------------------------------------------------===//
 
+/// The router logits' precision: f32, or rounded to the activation type.
+static LogicalResult verifyLogitsType(Operation *op, Type logits, Type input) {
+  if (logits.isF32() || logits == input)
+    return success();
+  return op->emitOpError() << "router logits are f32 or the input's element "
+                              "type ("
+                           << input << "), got " << logits;
+}
+
 LogicalResult GateOp::verify() {
   auto x = getInput().getType(), w = getWeight().getType();
   auto z = getLogits().getType();
   Operation *op = getOperation();
-  if (failed(expectSameElementType(op, "weight", w, "input", x)) ||
+  if (failed(verifyLogitsType(op, z.getElementType(), x.getElementType())) ||
+      failed(expectSameElementType(op, "weight", w, "input", x)) ||
       failed(expectSameDim(op, {"weight", w, 1}, {"input", x, 1})) ||
       failed(expectSameDim(op, {"logits", z, 0}, {"input", x, 0})) ||
       failed(expectSameDim(op, {"logits", z, 1}, {"weight", w, 0})) ||
@@ -393,6 +403,9 @@ LogicalResult LayerOp::verify() {
     return failure();
   if (!getCapacityFactor() && getDropPolicy() != DropPolicy::probs)
     return emitOpError("'drop_policy' requires 'capacity_factor'");
+  if (std::optional<Type> logits = getLogits();
+      logits && failed(verifyLogitsType(op, *logits, x.getElementType())))
+    return failure();
 
   // Operand shapes: x [T,H], router [E,H], experts [E,2I,H] and [E,H,I];
   // FP8 experts are e4m3 with block scales, everything else as x.

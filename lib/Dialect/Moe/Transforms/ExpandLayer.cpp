@@ -29,8 +29,11 @@ struct ExpandLayer : OpRewritePattern<LayerOp> {
     auto idsType = RankedTensorType::get({numTokens, k}, i32);
     auto weightsType = RankedTensorType::get({numTokens, k}, f32);
 
-    // Routing.
-    Value logits = GateOp::create(rewriter, loc, scoresType, op.getInput(),
+    // Routing, the logits in the layer's precision.
+    auto logitsType =
+        RankedTensorType::get({numTokens, numExperts},
+                              op.getLogits().value_or(rewriter.getF32Type()));
+    Value logits = GateOp::create(rewriter, loc, logitsType, op.getInput(),
                                   op.getRouter());
     Value scores = ScoreOp::create(rewriter, loc, scoresType,
                                    op.getScoreFuncAttr(), logits);

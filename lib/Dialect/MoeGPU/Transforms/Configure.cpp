@@ -859,13 +859,14 @@ struct GateToKernel : KernelPattern<mlir::moe::GateOp> {
     Location loc = op.getLoc();
     RankedTensorType logits = op.getLogits().getType();
     Value rows = rowsOf(rewriter, loc, op.getInput(), numTokensOf(op));
+    // The GEMM's output type rounds the f32 sums to the logits' precision.
     GemmShape shape{1, logits.getDimSize(1),
                     op.getInput().getType().getDimSize(1), false,
-                    rewriter.getF32Type()};
+                    logits.getElementType()};
     GemmBuilder g{rewriter, loc, options, {}, {}};
     g.tileMap(Value(), 1, rows);
     Value out = emptyTensor(rewriter, loc, logits.getShape(),
-                            rewriter.getF32Type(), rows);
+                            logits.getElementType(), rows);
     rewriter.replaceOp(op, g.gemm(op.getInput(), op.getWeight(), shape,
                                   gemmFamily(options, shape), out));
     return success();

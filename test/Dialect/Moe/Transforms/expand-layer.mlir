@@ -112,3 +112,18 @@ func.func @fp8(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>, %gu: tensor<8x256
          tensor<1x2x2xf32>, tensor<1x2x1xf32>) -> tensor<?x256xbf16>
   return %y : tensor<?x256xbf16>
 }
+
+// -----
+
+// Router logits in bf16 (Qwen, Mixtral): the gate's result is bf16 and the
+// score reads it.
+// CHECK-LABEL: func.func @bf16_logits
+// CHECK: %[[Z:.+]] = moe.gate %{{.+}}, %{{.+}} : tensor<?x64xbf16>, tensor<8x64xbf16> -> tensor<?x8xbf16>
+// CHECK: moe.score softmax %[[Z]] : tensor<?x8xbf16> -> tensor<?x8xf32>
+// CHECK: moe.route %{{.+}} k = 2 normalize
+func.func @bf16_logits(%x: tensor<?x64xbf16>, %r: tensor<8x64xbf16>,
+                       %gu: tensor<8x64x64xbf16>, %d: tensor<8x64x32xbf16>) -> tensor<?x64xbf16> {
+  %y = moe.layer %x router %r experts %gu, %d score softmax k = 2 normalize logits = bf16
+      : (tensor<?x64xbf16>, tensor<8x64xbf16>, tensor<8x64x64xbf16>, tensor<8x64x32xbf16>) -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}

@@ -262,3 +262,22 @@ func.func @folded(%z: tensor<?x64xf32>, %b: tensor<64xf32>)
       : tensor<?x64xf32>, tensor<?x6xi32> -> tensor<f32>
   return %ids, %nb, %l, %ids : tensor<?x6xi32>, tensor<64xf32>, tensor<f32>, tensor<?x6xi32>
 }
+
+// -----
+
+// Router logits in bf16 (Qwen, Mixtral): the router GEMM writes bf16 (its
+// f32 sums rounded once) and the routing kernel reads bf16 logits.
+// CHECK-LABEL: func.func @bf16_logits
+// CHECK: %[[Z:.+]] = moegpu.grouped_gemm %{{.+}}, %{{.+}} tiles
+// CHECK-SAME: -> tensor<?x8xbf16>
+// CHECK: moegpu.route score softmax %[[Z]] k = 2 normalize
+// CHECK-SAME: : tensor<?x8xbf16> -> tensor<?x2xi32>, tensor<?x2xf32>
+// SM80-LABEL: func.func @bf16_logits
+// SM80: moegpu.grouped_gemm {{.+}} -> tensor<?x8xbf16>
+// SM80: moegpu.route score softmax {{.+}} : tensor<?x8xbf16>
+func.func @bf16_logits(%x: tensor<?x256xbf16>, %r: tensor<8x256xbf16>) -> (tensor<?x2xi32>, tensor<?x2xf32>) {
+  %z = moe.gate %x, %r : tensor<?x256xbf16>, tensor<8x256xbf16> -> tensor<?x8xbf16>
+  %s = moe.score softmax %z : tensor<?x8xbf16> -> tensor<?x8xf32>
+  %ids, %w = moe.route %s k = 2 normalize : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf32>)
+  return %ids, %w : tensor<?x2xi32>, tensor<?x2xf32>
+}

@@ -36,15 +36,24 @@ def Moe_GateOp : Moe_Op<"gate"> {
   let summary = "router logits z = x · Wᵀ, accumulated in f32";
   let description = [{
     `input` is [T, H], `weight` is [E, H] with the same element type; the
-    result is the f32 logit matrix [T, E]: `z[t, e] = Σ_h x[t, h] · W[e, h]`,
-    with products and sums in f32 whatever the operand type.
+    result is the logit matrix [T, E]: `z[t, e] = Σ_h x[t, h] · W[e, h]`,
+    with products and sums in f32 whatever the operand type (h ascending
+    on the reference backend).
+
+    The result's element type is the logits' precision: f32 keeps the sums
+    (DeepSeek, Kimi, GLM compute their router in f32); the input's element
+    type rounds each sum once to it, to nearest even, as a Linear layer in
+    the activation dtype does (Qwen and Mixtral: bf16 logits, then an f32
+    softmax). The rounding can change which experts are chosen, so it is
+    part of the semantics, not a backend choice.
 
     ```mlir
     %z = moe.gate %x, %w : tensor<?x7168xbf16>, tensor<256x7168xbf16> -> tensor<?x256xf32>
+    %zb = moe.gate %x, %w : tensor<?x2048xbf16>, tensor<128x2048xbf16> -> tensor<?x128xbf16>
     ```
   }];
   let arguments = (ins Moe_ActTensor2D:$input, Moe_ActTensor2D:$weight);
-  let results = (outs Moe_F32Tensor2D:$logits);
+  let results = (outs Moe_ActTensor2D:$logits);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($logits)
   }];
@@ -446,6 +455,10 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
     rows and scales permuted, the block-scaled `moe.expert_ffn` (h quantised
     again) and the combine as above, in the element type of `input`.
 
+    `logits` is the router logits' precision (`moe.gate`'s result type):
+    f32 when absent; the input's element type rounds them to it before
+    scoring (`logits = bf16`: Qwen2/3-MoE and Mixtral).
+
     `topology` states where the experts live; with a `node_limit` the
     routing must respect it (each group within one node, at most
     `node_limit` groups per token).
@@ -471,6 +484,7 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
         "::mlir::moe::GroupScoreAttr::getMax($_builder.getContext())">:$group_score,
     UnitAttr:$normalize,
     DefaultValuedAttr<F32Attr, "1.0f">:$scale,
+    OptionalAttr<TypeAttrOf<AnyFloat>>:$logits,
     OptionalAttr<F32Attr>:$capacity_factor,
     DefaultValuedAttr<Moe_DropPolicyAttr, "::mlir::moe::DropPolicy::probs">:$drop_policy,
     OptionalAttr<Moe_TopologyAttr>:$topology,
@@ -487,7 +501,8 @@ def Moe_LayerOp : Moe_Op<"layer", [AttrSizedOperandSegments]> {
     `score` custom<Keyword>($score_func) `k` `=` $k
     (`groups` `=` $groups^)? (`group_topk` `=` $group_topk^)?
     (`group_score` `=` custom<GroupScore>($group_score)^)? (`normalize` $normalize^)?
-    (`scale` `=` $scale^)? (`capacity_factor` `=` $capacity_factor^)?
+    (`scale` `=` $scale^)? (`logits` `=` $logits^)?
+    (`capacity_factor` `=` $capacity_factor^)?
     (`drop` custom<Keyword>($drop_policy)^)? (`topology` $topology^)? (`losses` $losses^)?
     attr-dict `:` functional-type(operands, results)
   }];
