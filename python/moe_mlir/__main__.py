@@ -1,6 +1,10 @@
 """The moe-mlir command line.
 
-    python -m moe_mlir compile <config.json | layer.mlir> -o <dir> [options]
+    python -m moe_mlir compile <model dir | config.json | layer.mlir> -o <dir> [options]
+
+A model directory is read through its config.json; the layer's function
+(and the files) are named after the model (the directory, or the .json
+file's name when it is not config.json) unless --name says otherwise.
 
 writes into <dir>: the IR after each stage of moe-lower-to-cuda
 (00-input.mlir, 01-expanded.mlir, 02-planned.mlir when a topology is known,
@@ -58,28 +62,58 @@ def _topology(text):
     return tuple(int(v) for v in text.split(","))
 
 
+def model_name(path):
+    """The function name a model's config gives: its directory's name for a
+    model directory or a config.json in one, else the .json file's stem;
+    lower case, other characters as '_' (Mixtral-8x7B-v0.1 ->
+    mixtral_8x7b_v0_1), 'm_' before a leading digit."""
+    path = os.path.normpath(os.path.abspath(path))
+    stem = os.path.basename(path)
+    if stem == "config.json":
+        stem = os.path.basename(os.path.dirname(path))
+    elif stem.endswith(".json"):
+        stem = stem[:-len(".json")]
+    name = re.sub(r"_+", "_", re.sub(r"[^a-z0-9]", "_", stem.lower())).strip("_")
+    if not name:
+        return "moe_layer"
+    return "m_" + name if name[0].isdigit() else name
+
+
+def _config_path(path):
+    """config.json of a model directory; a .json path as it is."""
+    if os.path.isdir(path):
+        config = os.path.join(path, "config.json")
+        if not os.path.isfile(config):
+            raise MoeError(f"{_shown(path)}: no config.json in this directory (a "
+                           f"HuggingFace model directory holds one)")
+        return config
+    return path
+
+
 def _source(args):
-    """The input module's text and a description of where it came from."""
+    """The input module's text, a description of where it came from and the
+    name of its function."""
     path, shown = args.input, _shown(args.input)
-    if path.endswith(".json"):
+    if os.path.isdir(path) or path.endswith(".json"):
         overrides = {}
         if args.topology is not None:
             overrides["topology"] = _topology(args.topology)
-        cfg = LayerConfig.from_hf(path, name=args.name or "moe_layer", **overrides)
+        name = args.name or model_name(path)
+        cfg = LayerConfig.from_hf(_config_path(path), name=name, **overrides)
         text = cfg.layer_mlir(tokens=args.tokens)
         if args.training:
             text += cfg.layer_mlir(tokens=args.tokens, training=True, seq_len=args.seq_len,
-                                   name=(args.name or "moe_layer") + "_train")
+                                   name=name + "_train")
         if args.routing:
             text += cfg.routing_mlir(tokens=args.tokens)
-        return text, f"{shown}: {cfg!r}"
+        return text, f"{shown}: {cfg!r}", name
     if args.training or args.routing or args.tokens is not None or args.topology is not None:
         raise MoeError("--training, --routing, --tokens and --topology apply to a "
                        "config.json input, not to a .mlir file")
     with open(path, "rb") as f:
         data = f.read()
     try:
-        return data.decode("utf-8"), shown
+        return data.decode("utf-8"), shown, None
     except UnicodeDecodeError as err:
         raise MoeError(f"{shown}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
                        f"{err.start})") from None
@@ -88,8 +122,9 @@ def _source(args):
 def compile_command(args):
     if args.name is not None:
         identifier(args.name, "compile", "--name")
-    text, origin = _source(args)
-    base = args.name or os.path.splitext(os.path.basename(args.input))[0].replace("-", "_")
+    text, origin, name = _source(args)
+    base = args.name or name or \
+        os.path.splitext(os.path.basename(args.input))[0].replace("-", "_")
     module = Module(text, name=_shown(args.input))
     module.verify()
     os.makedirs(args.output, exist_ok=True)
@@ -142,13 +177,14 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser(
         "compile", help="compile a config.json or a .mlir file to CUDA",
-        description="Compile a HuggingFace config.json (DeepSeek-V3/R1, V2, V2-Lite) or a "
-                    ".mlir file of moe ops to CUDA: writes the IR after each stage, the "
-                    ".cu, the .h, the .json launcher manifest and summary.txt into the "
-                    "output folder.")
-    c.add_argument("input", help="config.json or a .mlir file")
+        description="Compile a HuggingFace model's MoE layer (a model directory or its "
+                    "config.json) or a .mlir file of moe ops to CUDA: writes the IR after "
+                    "each stage, the .cu, the .h, the .json launcher manifest and "
+                    "summary.txt into the output folder.")
+    c.add_argument("input", help="a model directory, its config.json, or a .mlir file")
     c.add_argument("-o", "--output", required=True, help="output folder (created)")
-    c.add_argument("--name", help="function name (default: from the input file)")
+    c.add_argument("--name", help="function name (default: the model's, from the "
+                                  "directory or file name)")
     c.add_argument("--tokens", type=int, help="a static token count (default: dynamic)")
     c.add_argument("--training", action="store_true",
                    help="also emit the layer with its auxiliary loss (config.json)")

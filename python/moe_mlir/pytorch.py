@@ -35,6 +35,7 @@ import glob
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -110,6 +111,10 @@ def build(source, nvcc=None, target=None):
             with open(cu, "w") as f:
                 f.write(source)
             out = os.path.join(tmp, "kernels.so")
+            # The first build of a layer takes a minute or more: say so.
+            print(f"moe_mlir: nvcc is compiling the emitted CUDA ({len(source) // 1024} KB, "
+                  f"{gencode.split('code=')[-1]}) once; the library is cached in {cache}",
+                  file=sys.stderr, flush=True)
             try:
                 run = subprocess.run([nvcc] + flags + [cu, "-o", out],
                                      capture_output=True, text=True)

@@ -240,8 +240,11 @@ def test_hf_unreadable(tmp_path):
     assert raises(LayerConfig.from_hf, missing) == (
         f"{missing}: cannot read a JSON config: [Errno 2] No such file or directory: "
         f"'{missing}'")
-    assert raises(LayerConfig.from_hf, tmp_path).startswith(
-        f"{tmp_path}: cannot read a JSON config: [Errno 21] Is a directory")
+    # A directory is a model's: its config.json is read.
+    inside = tmp_path / "config.json"
+    assert raises(LayerConfig.from_hf, tmp_path) == (
+        f"{inside}: cannot read a JSON config: [Errno 2] No such file or directory: "
+        f"'{inside}'")
     binary = tmp_path / "binary.json"
     binary.write_bytes(b'{"a": "\xff\xfe\xc0"}')
     assert raises(LayerConfig.from_hf, binary).startswith(
@@ -367,13 +370,17 @@ def test_cli_bad_inputs(tmp_path):
     missing = tmp_path / "missing.mlir"
     one_line_error(*cli(missing, "-o", tmp_path / "out")[::2],
                    f"No such file or directory: '{missing}'")
-    folder = tmp_path / "folder.mlir"
-    folder.mkdir()
-    one_line_error(*cli(folder, "-o", tmp_path / "out")[::2], "Is a directory")
-    folder = tmp_path / "folder.json"
-    folder.mkdir()
-    one_line_error(*cli(folder, "-o", tmp_path / "out")[::2],
-                   f"{folder}: cannot read a JSON config: [Errno 21] Is a directory")
+    # A directory is a model directory, whatever its name: it needs a
+    # config.json.
+    for folder in (tmp_path / "folder.mlir", tmp_path / "folder.json"):
+        folder.mkdir()
+        one_line_error(*cli(folder, "-o", tmp_path / "out")[::2],
+                       f"{folder}: no config.json in this directory (a HuggingFace model "
+                       f"directory holds one)")
+    unreadable = tmp_path / "unreadable"
+    (unreadable / "config.json").mkdir(parents=True)
+    one_line_error(*cli(unreadable, "-o", tmp_path / "out")[::2],
+                   f"{unreadable}: no config.json in this directory")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(v3(n_routed_experts="abc")))
     one_line_error(*cli(bad, "-o", tmp_path / "out")[::2],

@@ -91,6 +91,7 @@ NEAR = {
     "scale": FLOATS,
     "shared_intermediate": st.sampled_from([0, 64, -1, 128]),
     "dtype": st.sampled_from(["bf16", "f16", "f32"]),
+    "router_logits": st.sampled_from(["f32", "f32", "bf16", "f16", "f64"]),
     "fp8": st.booleans(),
     "scale_fmt": st.sampled_from([None, None, "ue8m0", "e8m0"]),
     "aux_loss_alpha": FLOATS,

@@ -297,3 +297,35 @@ def test_cli_fuse_gather_drops_the_rows_buffer(tmp_path):
 def test_cli_help():
     run = run_cli("compile", "--help")
     assert run.returncode == 0 and "--topology NODES,GPUS[,NODE_LIMIT]" in run.stdout
+
+
+def test_cli_names_the_layer_after_the_model(tmp_path):
+    # A model directory is read through its config.json, and the function
+    # and the files take the model's name unless --name says otherwise.
+    model = tmp_path / "DeepSeek-V3.1"
+    model.mkdir()
+    with open(os.path.join(HF, "deepseek-v3.json")) as f:
+        (model / "config.json").write_text(f.read())
+    for source in (model, model / "config.json"):
+        out = tmp_path / ("out-" + source.name)
+        run = run_cli("compile", str(source), "-o", str(out))
+        assert run.returncode == 0, run.stderr
+        assert "cudaError_t deepseek_v3_1(const __nv_bfloat16* input" in \
+            (out / "summary.txt").read_text()
+        assert (out / "deepseek_v3_1.cu").exists()
+    run = run_cli("compile", os.path.join(HF, "deepseek-v3.json"), "-o", str(tmp_path / "f"))
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "f" / "deepseek_v3.h").read_text().count("cudaError_t deepseek_v3(") == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = run_cli("compile", str(empty), "-o", str(tmp_path / "e"))
+    assert run.returncode == 1
+    assert f"error: {empty}: no config.json in this directory" in run.stderr
+
+
+def test_model_name():
+    from moe_mlir.__main__ import model_name
+    assert model_name("/m/Mixtral-8x7B-v0.1/config.json") == "mixtral_8x7b_v0_1"
+    assert model_name("examples/hf/qwen3-30b-a3b.json") == "qwen3_30b_a3b"
+    assert model_name("/m/7B-chat/config.json") == "m_7b_chat"
+    assert model_name("/m/---/config.json") == "moe_layer"

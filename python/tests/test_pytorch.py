@@ -355,6 +355,19 @@ def test_argument_errors():
         launcher(*(good[:2] + [torch.zeros(63, device=DEV)] + good[3:]))
 
 
+def test_first_build_says_so(tmp_path, monkeypatch, capfd):
+    # A cache miss prints one progress line on stderr; the cached build is
+    # silent.
+    source = open(os.path.join(os.environ["MOE_MLIR_PREBUILT"], "v3_route.cu")).read() \
+        if os.environ.get("MOE_MLIR_PREBUILT") else library("v3_route").source
+    monkeypatch.setenv("MOE_MLIR_CACHE", str(tmp_path))
+    build(source)
+    err = capfd.readouterr().err
+    assert "moe_mlir: nvcc is compiling the emitted CUDA" in err and str(tmp_path) in err
+    build(source)
+    assert "nvcc" not in capfd.readouterr().err
+
+
 def test_build_cache_is_reused():
     source = open(os.path.join(os.environ["MOE_MLIR_PREBUILT"], "v3_route.cu")).read() \
         if os.environ.get("MOE_MLIR_PREBUILT") else library("v3_route").source
