@@ -30,7 +30,8 @@ def Moe_Dialect : Dialect {
 
     All values are builtin tensors; configuration lives in attributes. The
     exact semantics (tie-breaking, masking, normalisation, the loss formulas)
-    are written in each op's description and in docs/design.md.
+    are written in each op's description and, all together with the
+    sources they follow, in docs/semantics.md.
   }];
   // Folders materialise constants with arith.constant.
   let dependentDialects = ["::mlir::arith::ArithDialect"];
