@@ -50,8 +50,12 @@ _lock = threading.Lock()
 
 
 def include_dir():
-    """The runtime headers (moe/Runtime/cuda/*.cuh)."""
-    path = os.environ.get("MOE_MLIR_INCLUDE", os.path.join(_ROOT, "include"))
+    """The runtime headers (moe/Runtime/cuda/*.cuh): $MOE_MLIR_INCLUDE, the
+    copy an installed package holds (moe_mlir/include), or the source
+    tree's."""
+    packaged = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+    default = packaged if os.path.isdir(packaged) else os.path.join(_ROOT, "include")
+    path = os.environ.get("MOE_MLIR_INCLUDE", default)
     if not os.path.exists(os.path.join(path, "moe", "Runtime", "cuda", "Common.cuh")):
         raise MoeError(f"moe runtime headers not found under {path}: set MOE_MLIR_INCLUDE")
     return path
@@ -347,10 +351,13 @@ class MoELayer(torch.nn.Module):
                 t[e], scales[e] = quantize_weight(w)
 
     def load_weights(self, state_dict, layer=None, prefix=None):
-        """The layer's tensors from a HuggingFace DeepSeek state dict (torch
-        tensors or NumPy arrays, moe_mlir.weights.layer_weights' names and
-        checks: layer picks model.layers.<layer>.mlp.), copied onto this
-        layer's device; FP8 weights and scales stay FP8. Returns self."""
+        """The layer's tensors from a HuggingFace state dict of any family
+        moe_mlir.weights.layer_weights reads (torch tensors or NumPy arrays,
+        per-expert or fused naming; layer picks model.layers.<layer>.mlp.
+        or .block_sparse_moe.), with its checks, copied onto this layer's
+        device; FP8 weights and scales stay FP8. For a safetensors
+        checkpoint directory pass moe_mlir.weights.load_layer(config, path,
+        layer). Returns self."""
         weights = as_torch(layer_weights(self.config, state_dict, layer=layer, prefix=prefix))
         with torch.no_grad():
             for name, t in weights.items():
